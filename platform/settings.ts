@@ -1,0 +1,32 @@
+import path from 'node:path';
+
+/** Every setting the platform reads from its environment, read once, here (CONTRACT.md "Settings"). */
+export interface Settings {
+  dataDir: string;
+  apiPort: number;
+  httpPort: number;
+  domain: string;
+  bind: string;
+  adminToken: string | undefined;
+  secretKey: string | undefined;
+}
+
+function port(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number (0-65535), got "${raw}"`);
+  return n;
+}
+
+export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  return {
+    dataDir: path.resolve(env.PAAS_DATA_DIR || './.paas-data'),
+    apiPort: port('PAAS_API_PORT', 8080, env),
+    httpPort: port('PAAS_HTTP_PORT', 8000, env),
+    domain: env.PAAS_DOMAIN || 'localhost',
+    bind: env.PAAS_BIND || '127.0.0.1',
+    adminToken: env.PAAS_ADMIN_TOKEN || undefined,
+    secretKey: env.PAAS_SECRET_KEY || undefined,
+  };
+}
