@@ -1,0 +1,34 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { PlatformError } from '../errors.ts';
+import type { Platform } from '../platform.ts';
+import type { ApiEnv } from './api-env.ts';
+import { requireToken } from './auth.ts';
+import { appsRoutes } from './routes/apps.ts';
+
+export const API_BODY_LIMIT = 1024 * 1024;
+
+/** The HTTP API; tests drive it through `createApi(p).request(...)`. */
+export function createApi(p: Platform, opts: { ready?: () => boolean } = {}) {
+  const api = new Hono<ApiEnv>();
+
+  api.onError((err, c) => {
+    if (err instanceof PlatformError) return c.json({ id: err.code, message: err.message }, err.status);
+    if (err instanceof HTTPException) return c.json({ id: err.status === 413 ? 'payload_too_large' : 'bad_request', message: err.message }, err.status);
+    console.error('API error:', err);
+    return c.json({ id: 'internal_error', message: 'internal error (see the platform log)' }, 500);
+  });
+  api.notFound((c) => c.json({ id: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }, 404));
+
+  api.get('/healthz', (c) => (opts.ready?.() ?? true ? c.json({ status: 'ok' }) : c.json({ status: 'starting' }, 503)));
+
+  api.use('/api/*', bodyLimit({
+    maxSize: API_BODY_LIMIT,
+    onError: (c) => c.json({ id: 'payload_too_large', message: `request body exceeds ${API_BODY_LIMIT} bytes` }, 413),
+  }));
+  api.use('/api/*', requireToken(p));
+  api.get('/api/account', (c) => c.json({ name: c.var.user.name }));
+  api.route('/api/apps', appsRoutes(p));
+  return api;
+}
