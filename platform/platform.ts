@@ -1,24 +1,35 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { eq } from 'drizzle-orm';
 import type Docker from 'dockerode';
 import type { Settings } from './settings.ts';
 import { openDb, type Db } from './store/db.ts';
+import { domains, type App } from './store/schema.ts';
 import { createSecretBox, type SecretBox } from './secrets/secret-box.ts';
 import { fileSecret } from './secrets/file-secret.ts';
 import { tokensRepo } from './auth/tokens.ts';
 import { eventsRepo } from './events/events-repo.ts';
+import { appsRepo } from './apps/apps-repo.ts';
 import { createDocker } from './docker.ts';
-import type { App } from './store/schema.ts';
 import type { Teardown } from './apps/apps-service.ts';
+import type { Scheduler } from './runner/scheduler.ts';
+import { dockerScheduler } from './runner/docker-scheduler.ts';
+import { RouteTable } from './runner/route-table.ts';
+import { createRunner, type Runner } from './runner/runner.ts';
 
 /** Everything a service needs, built once at start and handed down (no globals). */
 export interface Platform {
   settings: Settings;
+  /** The ports actually listened on (the settings may say 0). */
+  ports: { api: number; http: number };
   db: Db;
   box: SecretBox;
   docker: Docker;
   adminToken: string;
   events: ReturnType<typeof eventsRepo>;
+  scheduler: Scheduler;
+  routes: RouteTable;
+  runner: Runner;
   /** Run when an app is created (e.g. its bare git repo). */
   appSetups: Array<(app: App) => Promise<void>>;
   /** Run when an app is destroyed, each saying what it removed. */
@@ -30,14 +41,25 @@ export function createPlatform(settings: Settings, dbFile = path.join(settings.d
   const db = openDb(dbFile);
   const adminToken = fileSecret(settings.dataDir, 'admin-token', settings.adminToken);
   tokensRepo(db).ensure('admin', adminToken);
-  return {
+  const docker = createDocker();
+  const hostsOf = (app: string) => {
+    const row = appsRepo(db).byName(app);
+    const custom = row ? db.select().from(domains).where(eq(domains.appId, row.id)).all().map((d) => d.hostname) : [];
+    return [`${app}.${settings.domain}`, ...custom];
+  };
+  const p = {
     settings,
+    ports: { api: settings.apiPort, http: settings.httpPort },
     db,
     box: createSecretBox(fileSecret(settings.dataDir, 'secret-key', settings.secretKey)),
-    docker: createDocker(),
+    docker,
     adminToken,
     events: eventsRepo(db),
+    scheduler: dockerScheduler(docker),
+    routes: RouteTable.inDataDir(settings.dataDir, hostsOf, () => appsRepo(db).all().map((a) => a.name)),
     appSetups: [],
     teardowns: [],
-  };
+  } as Omit<Platform, 'runner'> as Platform;
+  p.runner = createRunner(p, { bootTimeoutMs: settings.bootTimeoutMs, stopGraceSeconds: settings.stopGraceSeconds });
+  return p;
 }

@@ -9,6 +9,20 @@ export interface Settings {
   bind: string;
   adminToken: string | undefined;
   secretKey: string | undefined;
+  /** Largest pack a `git push` may send (receive.maxInputSize). */
+  maxPushBytes: number;
+  /** How long a new web process has to accept connections on $PORT. */
+  bootTimeoutMs: number;
+  /** Between SIGTERM and SIGKILL when a process is stopped. */
+  stopGraceSeconds: number;
+}
+
+function positiveInt(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return n;
 }
 
 function port(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
@@ -28,5 +42,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     bind: env.PAAS_BIND || '127.0.0.1',
     adminToken: env.PAAS_ADMIN_TOKEN || undefined,
     secretKey: env.PAAS_SECRET_KEY || undefined,
+    maxPushBytes: positiveInt('PAAS_MAX_PUSH_MB', 256, env) * 1024 * 1024,
+    bootTimeoutMs: positiveInt('PAAS_BOOT_TIMEOUT', 60, env) * 1000,
+    stopGraceSeconds: positiveInt('PAAS_STOP_GRACE', 30, env),
   };
 }

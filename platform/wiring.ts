@@ -1,8 +1,22 @@
 import type { Platform } from './platform.ts';
 import { createRepo, removeRepo } from './git/repos.ts';
+import { removeAppImages } from './build/images.ts';
+import { cacheVolume } from './build/buildpack-build.ts';
 
 /** What creating and destroying an app touches, in order. */
 export function wireApps(p: Platform): void {
   p.appSetups.push((app) => createRepo(p.settings.dataDir, app));
-  p.teardowns.push((app) => removeRepo(p.settings.dataDir, app));
+  p.teardowns.push(
+    (app) => p.runner.teardown(app),
+    (app) => removeAppImages(p.docker, app),
+    async (app) => {
+      try {
+        await p.docker.getVolume(cacheVolume(app.name)).remove({ force: true });
+        return [`build cache volume ${cacheVolume(app.name)}`];
+      } catch {
+        return [];
+      }
+    },
+    (app) => removeRepo(p.settings.dataDir, app),
+  );
 }

@@ -6,6 +6,9 @@ import type { Platform } from '../platform.ts';
 import type { ApiEnv } from './api-env.ts';
 import { requireToken } from './auth.ts';
 import { appsRoutes } from './routes/apps.ts';
+import { gitRoutes } from '../git/smart-http.ts';
+import { pushHookRoutes } from '../git/push-hook.ts';
+import crypto from 'node:crypto';
 
 export const API_BODY_LIMIT = 1024 * 1024;
 
@@ -20,6 +23,12 @@ export function createApi(p: Platform, opts: { ready?: () => boolean } = {}) {
     return c.json({ id: 'internal_error', message: 'internal error (see the platform log)' }, 500);
   });
   api.notFound((c) => c.json({ id: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }, 404));
+
+  // git's pre-receive hook calls back here with a secret that only lives in this process.
+  const hookToken = crypto.randomBytes(32).toString('hex');
+  const hookHost = p.settings.bind === '0.0.0.0' || p.settings.bind === '::' ? '127.0.0.1' : p.settings.bind;
+  api.route('/git', gitRoutes(p, () => ({ url: `http://${hookHost}:${p.ports.api}/internal/git/pre-receive`, token: hookToken })));
+  api.route('/internal/git', pushHookRoutes(p, hookToken));
 
   api.get('/healthz', (c) => (opts.ready?.() ?? true ? c.json({ status: 'ok' }) : c.json({ status: 'starting' }, 503)));
 

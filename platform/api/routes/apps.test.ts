@@ -23,7 +23,7 @@ describe('apps API', () => {
   });
 
   it('refuses requests without a valid token', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: 'Basic ' + Buffer.from('x:wrong').toString('base64') }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wrong' }, { authorization: 'Basic ' + Buffer.from('x:wrong').toString('base64') }]) {
       const res = await api.request('/api/apps', { headers });
       expect(res.status).toBe(401);
       expect(await res.json()).toMatchObject({ id: 'unauthorized' });

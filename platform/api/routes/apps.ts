@@ -8,26 +8,27 @@ import { jsonBody } from '../body.ts';
 
 const CreateApp = z.object({ name: z.string({ error: 'name is required' }) });
 
-export function appView(p: Platform, app: App) {
+/** `origin` is how the caller reached the API, so the git URL it gets back is one it can reach. */
+export function appView(p: Platform, app: App, origin: string) {
   return {
     id: app.id,
     name: app.name,
     created_at: app.createdAt,
-    web_url: `http://${app.name}.${p.settings.domain}:${p.settings.httpPort}/`,
-    git_url: `http://${p.settings.bind}:${p.settings.apiPort}/git/${app.name}.git`,
+    web_url: `http://${app.name}.${p.settings.domain}:${p.ports.http}/`,
+    git_url: `${origin}/git/${app.name}.git`,
   };
 }
 
 export function appsRoutes(p: Platform) {
   const apps = appsService(p);
   return new Hono<ApiEnv>()
-    .get('/', (c) => c.json(apps.list().map((a) => appView(p, a))))
+    .get('/', (c) => c.json(apps.list().map((a) => appView(p, a, new URL(c.req.url).origin))))
     .post('/', async (c) => {
       const { name } = await jsonBody(c, CreateApp);
       const app = await apps.create(name, c.var.user.name);
-      return c.json(appView(p, app), 201);
+      return c.json(appView(p, app, new URL(c.req.url).origin), 201);
     })
-    .get('/:app', (c) => c.json(appView(p, apps.get(c.req.param('app')))))
+    .get('/:app', (c) => c.json(appView(p, apps.get(c.req.param('app')), new URL(c.req.url).origin)))
     .delete('/:app', async (c) => {
       const removed = await apps.destroy(c.req.param('app'), c.var.user.name);
       return c.json({ name: c.req.param('app'), removed });

@@ -1,0 +1,56 @@
+import { Readable, Writable } from 'node:stream';
+import type Docker from 'dockerode';
+import tar from 'tar-stream';
+
+/** A writable that hands complete lines (without the newline) to `onLine`. */
+export function lineWriter(onLine: (line: string) => void): Writable & { flushRest(): void } {
+  let rest = '';
+  const w = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      const text = rest + chunk.toString('utf8');
+      const lines = text.split(/\r?\n/);
+      rest = lines.pop() ?? '';
+      for (const line of lines) onLine(line);
+      done();
+    },
+  }) as Writable & { flushRest(): void };
+  w.flushRest = () => {
+    if (rest) onLine(rest);
+    rest = '';
+  };
+  return w;
+}
+
+/** An in-memory tar of small files (path → content). */
+export function smallTar(files: Record<string, { content: string | Buffer; mode?: number }>): NodeJS.ReadableStream {
+  const pack = tar.pack();
+  for (const [name, { content, mode }] of Object.entries(files)) pack.entry({ name, mode: mode ?? 0o644 }, content);
+  pack.finalize();
+  return Readable.from(pack);
+}
+
+/** Reads the regular files of a tar stream (e.g. from getArchive) into memory, keyed by path. */
+export async function readTarFiles(stream: NodeJS.ReadableStream): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const extract = tar.extract();
+  stream.pipe(extract as unknown as NodeJS.WritableStream);
+  for await (const entry of extract) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of entry) chunks.push(chunk as Buffer);
+    if (entry.header.type === 'file') files.set(entry.header.name, Buffer.concat(chunks).toString('utf8'));
+  }
+  return files;
+}
+
+/** Streams a container's stdout+stderr, line by line, from before it starts until it exits. */
+export async function runToExit(docker: Docker, container: Docker.Container, onLine: (line: string) => void): Promise<number> {
+  const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+  const lines = lineWriter(onLine);
+  docker.modem.demuxStream(stream, lines, lines);
+  const ended = new Promise<void>((resolve) => stream.on('end', resolve).on('close', resolve));
+  await container.start();
+  const { StatusCode } = await container.wait();
+  await Promise.race([ended, new Promise((r) => setTimeout(r, 1000))]);
+  lines.flushRest();
+  return StatusCode as number;
+}

@@ -1,0 +1,34 @@
+import type Docker from 'dockerode';
+import type { App } from '../store/schema.ts';
+
+export const imageRepo = (appName: string) => `paas-app/${appName}`;
+
+/** Builds an image from a tar context (a Dockerfile at its root), streaming Docker's output. */
+export async function buildImage(docker: Docker, context: NodeJS.ReadableStream, tag: string, labels: Record<string, string>, out: (line: string) => void): Promise<string> {
+  const stream = await docker.buildImage(context, { t: tag, labels, rm: true, forcerm: true });
+  let failure: string | undefined;
+  await new Promise<void>((resolve, reject) => {
+    docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve()), (event: { stream?: string; error?: string; errorDetail?: { message?: string } }) => {
+      if (event.stream) {
+        for (const line of event.stream.split('\n')) if (line.trim()) out(line);
+      }
+      if (event.error) failure = event.errorDetail?.message ?? event.error;
+    });
+  });
+  if (failure) throw new Error(`image build failed: ${failure}`);
+  return (await docker.getImage(tag).inspect()).Id;
+}
+
+export async function removeAppImages(docker: Docker, app: App): Promise<string[]> {
+  const images = await docker.listImages({ filters: JSON.stringify({ label: [`paas.app=${app.name}`] }) });
+  const removed: string[] = [];
+  for (const image of images) {
+    try {
+      await docker.getImage(image.Id).remove({ force: true });
+      removed.push(`image ${(image.RepoTags ?? [image.Id])[0]}`);
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+    }
+  }
+  return removed;
+}

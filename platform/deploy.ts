@@ -1,0 +1,41 @@
+import type { Platform } from './platform.ts';
+import type { App, Release } from './store/schema.ts';
+import { repoPath } from './git/repos.ts';
+import { openSource } from './build/source.ts';
+import { buildSource } from './build/build-service.ts';
+import { releaseService } from './release/release-service.ts';
+
+/**
+ * One `git push`, top to bottom: read the commit, build it, pin a release, roll it out.
+ * Any throw rejects the push and leaves the running release as it was.
+ */
+export async function deployPush(p: Platform, app: App, commit: string, gitEnv: Record<string, string>, user: string, out: (text: string) => void) {
+  const line = (text: string) => out(text + '\n');
+  line(`-----> Building ${app.name} from ${commit.slice(0, 7)}`);
+  const source = await openSource(repoPath(p.settings.dataDir, app.name), commit, gitEnv);
+  const built = await buildSource(p, app, source, user, out);
+  const release = releaseService(p).create(app, {
+    image: built.image,
+    digest: built.digest,
+    processTypes: built.processTypes,
+    buildId: built.build.id,
+    description: `Deploy ${commit.slice(0, 7)}`,
+    user,
+  });
+  await rollOut(p, app, release, line);
+  line(`       Released v${release.version}`);
+  line(`       http://${app.name}.${p.settings.domain}:${p.ports.http}/ deployed`);
+}
+
+/** Puts a new release into service, or marks it failed with the old one still serving. */
+export async function rollOut(p: Platform, app: App, release: Release, line: (text: string) => void) {
+  line('-----> Launching...');
+  try {
+    await p.runner.deploy(app, release, line);
+  } catch (err) {
+    releaseService(p).markFailed(release);
+    throw err;
+  }
+  releaseService(p).markSucceeded(release);
+  p.events.record(app.name, 'release.deployed', release.user, `Deployed v${release.version}: ${release.description}`);
+}

@@ -1,0 +1,108 @@
+import crypto from 'node:crypto';
+import type Docker from 'dockerode';
+import type { Instance, InstanceSpec, Scheduler } from './scheduler.ts';
+
+const network = (app: string) => `paas-app-${app}`;
+
+/**
+ * Runs a Procfile command as Heroku does (bash -c, after sourcing .profile.d), passing the command
+ * as an argument ($0) rather than splicing it into the script.
+ */
+const LAUNCHER = 'for f in /app/.profile.d/*.sh; do [ -r "$f" ] && . "$f"; done; if command -v bash >/dev/null; then exec bash -c "$0"; fi; exec sh -c "$0"';
+
+export function dockerScheduler(docker: Docker): Scheduler {
+  const ensureNetwork = async (app: string) => {
+    const name = network(app);
+    const existing = await docker.listNetworks({ filters: JSON.stringify({ name: [name] }) });
+    if (existing.some((n) => n.Name === name)) return name;
+    try {
+      await docker.createNetwork({ Name: name, Driver: 'bridge', Labels: { 'paas.app': app } });
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+    }
+    return name;
+  };
+
+  const toInstance = (info: Docker.ContainerInspectInfo): Instance => {
+    const labels = info.Config.Labels ?? {};
+    const nets = info.NetworkSettings.Networks ?? {};
+    const ip = Object.values(nets).map((n) => n.IPAddress).find(Boolean);
+    return {
+      id: info.Id,
+      app: labels['paas.app'],
+      release: Number(labels['paas.release']),
+      type: labels['paas.process'],
+      dyno: labels['paas.dyno'],
+      running: info.State.Running,
+      ip: ip || undefined,
+      startedAt: info.State.StartedAt,
+    };
+  };
+
+  return {
+    async start(spec) {
+      const net = await ensureNetwork(spec.app);
+      const container = await docker.createContainer({
+        name: `paas-${spec.app}-${spec.dyno}-v${spec.release}-${crypto.randomBytes(3).toString('hex')}`,
+        Image: spec.image,
+        Cmd: spec.command === null ? undefined : ['/bin/sh', '-c', LAUNCHER, spec.command],
+        Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+        User: '1000:1000',
+        Labels: { 'paas.app': spec.app, 'paas.release': String(spec.release), 'paas.process': spec.type, 'paas.dyno': spec.dyno },
+        HostConfig: {
+          NetworkMode: net,
+          Init: true,
+          CapDrop: ['ALL'],
+          SecurityOpt: ['no-new-privileges'],
+          Privileged: false,
+          Memory: spec.memoryMb * 1024 * 1024,
+          MemorySwap: spec.memoryMb * 1024 * 1024,
+          PidsLimit: 512,
+          RestartPolicy: { Name: 'no' },
+          LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
+        },
+      });
+      await container.start();
+      return toInstance(await container.inspect());
+    },
+
+    async list(app) {
+      const filters = { label: app ? [`paas.app=${app}`, 'paas.dyno'] : ['paas.dyno'] };
+      const summaries = await docker.listContainers({ all: true, filters: JSON.stringify(filters) });
+      const infos = await Promise.all(summaries.map((s) => docker.getContainer(s.Id).inspect().catch(() => undefined)));
+      return infos.filter((i): i is Docker.ContainerInspectInfo => !!i).map(toInstance);
+    },
+
+    async stop(id, graceSeconds) {
+      const container = docker.getContainer(id);
+      await container.stop({ t: graceSeconds }).catch(() => {});
+      await container.remove({ force: true }).catch(() => {});
+    },
+
+    async recentOutput(id, lines) {
+      const buf = (await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
+      // Multiplexed frames: 8-byte headers before each chunk.
+      const parts: string[] = [];
+      for (let i = 0; i + 8 <= buf.length; ) {
+        const size = buf.readUInt32BE(i + 4);
+        parts.push(buf.subarray(i + 8, i + 8 + size).toString('utf8'));
+        i += 8 + size;
+      }
+      return parts.join('');
+    },
+
+    async removeApp(app) {
+      const removed: string[] = [];
+      for (const inst of await this.list(app)) {
+        await docker.getContainer(inst.id).remove({ force: true }).catch(() => {});
+        removed.push(`container ${inst.dyno} (v${inst.release})`);
+      }
+      const nets = await docker.listNetworks({ filters: JSON.stringify({ name: [network(app)] }) });
+      for (const n of nets.filter((n) => n.Name === network(app))) {
+        await docker.getNetwork(n.Id).remove().catch(() => {});
+        removed.push(`network ${n.Name}`);
+      }
+      return removed;
+    },
+  };
+}

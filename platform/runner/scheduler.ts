@@ -1,0 +1,39 @@
+/** What one app container should be. */
+export interface InstanceSpec {
+  app: string;
+  release: number;
+  type: string;
+  dyno: string;
+  image: string;
+  /** A Procfile command, or null for the image's own CMD. */
+  command: string | null;
+  env: Record<string, string>;
+  memoryMb: number;
+}
+
+/** What runs, as read back from the engine's labels. */
+export interface Instance {
+  id: string;
+  app: string;
+  release: number;
+  type: string;
+  dyno: string;
+  running: boolean;
+  ip: string | undefined;
+  startedAt: string | undefined;
+}
+
+/**
+ * The seam between the runner and whatever runs containers: the local Docker engine now,
+ * Docker Swarm next. Nothing else in the platform talks to the engine about app containers.
+ */
+export interface Scheduler {
+  start(spec: InstanceSpec): Promise<Instance>;
+  list(app?: string): Promise<Instance[]>;
+  /** SIGTERM, then SIGKILL after the grace period, then remove. */
+  stop(id: string, graceSeconds: number): Promise<void>;
+  /** Tail of a container's output, for error messages. */
+  recentOutput(id: string, lines: number): Promise<string>;
+  /** Every container and network of an app, with what was removed. */
+  removeApp(app: string): Promise<string[]>;
+}

@@ -1,0 +1,90 @@
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface RunningPlatform {
+  dataDir: string;
+  apiUrl: string;
+  httpPort: number;
+  token: string;
+  output: () => string;
+  /** SIGTERM and wait for a clean exit. */
+  stop(): Promise<number | null>;
+  /** SIGKILL, as a crash would. */
+  kill(): Promise<void>;
+}
+
+/** Starts the real platform (`platform/main.ts`) on free ports and waits until /healthz answers. */
+export async function startPlatform(opts: { dataDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunningPlatform> {
+  const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'paas-e2e-'));
+  const token = 'e2e-admin-token-' + path.basename(dataDir);
+  fs.rmSync(path.join(dataDir, 'ports.json'), { force: true });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'platform/main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, PAAS_DATA_DIR: dataDir, PAAS_API_PORT: '0', PAAS_HTTP_PORT: '0', PAAS_ADMIN_TOKEN: token, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+
+  const ports = await waitFor(async () => {
+    if (child.exitCode !== null) throw new Error(`platform exited early:\n${out}`);
+    try {
+      return JSON.parse(fs.readFileSync(path.join(dataDir, 'ports.json'), 'utf8')) as { api: number; http: number };
+    } catch {
+      return undefined;
+    }
+  }, 60_000, () => out);
+  const apiUrl = `http://127.0.0.1:${ports.api}`;
+  await waitFor(async () => ((await fetch(`${apiUrl}/healthz`).catch(() => undefined))?.ok ? true : undefined), 30_000, () => out);
+  return {
+    dataDir,
+    apiUrl,
+    httpPort: ports.http,
+    token,
+    output: () => out,
+    async stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number, context: () => string = () => ''): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms\n${context()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `paas` binary. */
+export function paas(platform: RunningPlatform, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [path.join(ROOT, 'cli/bin/paas.mjs'), ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...process.env, PAAS_API_URL: platform.apiUrl, PAAS_TOKEN: platform.token, ...opts.env },
+      maxBuffer: 64 * 1024 * 1024,
+    }, (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
+    else child.stdin!.end();
+  });
+}
