@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
@@ -26,6 +27,8 @@ export interface Platform {
   box: SecretBox;
   docker: Docker;
   adminToken: string;
+  /** Labels everything this platform creates on the engine (paas.owner). */
+  owner: string;
   events: ReturnType<typeof eventsRepo>;
   scheduler: Scheduler;
   routes: RouteTable;
@@ -42,6 +45,7 @@ export function createPlatform(settings: Settings, dbFile = path.join(settings.d
   const adminToken = fileSecret(settings.dataDir, 'admin-token', settings.adminToken);
   tokensRepo(db).ensure('admin', adminToken);
   const docker = createDocker();
+  const owner = crypto.createHash('sha256').update(settings.dataDir).digest('hex').slice(0, 12);
   const hostsOf = (app: string) => {
     const row = appsRepo(db).byName(app);
     const custom = row ? db.select().from(domains).where(eq(domains.appId, row.id)).all().map((d) => d.hostname) : [];
@@ -54,8 +58,9 @@ export function createPlatform(settings: Settings, dbFile = path.join(settings.d
     box: createSecretBox(fileSecret(settings.dataDir, 'secret-key', settings.secretKey)),
     docker,
     adminToken,
+    owner,
     events: eventsRepo(db),
-    scheduler: dockerScheduler(docker),
+    scheduler: dockerScheduler(docker, owner),
     routes: RouteTable.inDataDir(settings.dataDir, hostsOf, () => appsRepo(db).all().map((a) => a.name)),
     appSetups: [],
     teardowns: [],

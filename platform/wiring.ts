@@ -8,7 +8,7 @@ export function wireApps(p: Platform): void {
   p.appSetups.push((app) => createRepo(p.settings.dataDir, app));
   p.teardowns.push(
     (app) => p.runner.teardown(app),
-    (app) => removeAppImages(p.docker, app),
+    (app) => removeAppImages(p.docker, p.owner, app),
     async (app) => {
       try {
         await p.docker.getVolume(cacheVolume(app.name)).remove({ force: true });

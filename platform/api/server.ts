@@ -6,6 +6,7 @@ import type { Platform } from '../platform.ts';
 import type { ApiEnv } from './api-env.ts';
 import { requireToken } from './auth.ts';
 import { appsRoutes } from './routes/apps.ts';
+import { buildsRoutes } from './routes/builds.ts';
 import { gitRoutes } from '../git/smart-http.ts';
 import { pushHookRoutes } from '../git/push-hook.ts';
 import crypto from 'node:crypto';
@@ -39,5 +40,6 @@ export function createApi(p: Platform, opts: { ready?: () => boolean } = {}) {
   api.use('/api/*', requireToken(p));
   api.get('/api/account', (c) => c.json({ name: c.var.user.name }));
   api.route('/api/apps', appsRoutes(p));
+  api.route('/api/apps', buildsRoutes(p));
   return api;
 }

@@ -10,7 +10,7 @@ import type { App } from '../store/schema.ts';
 import { BUILDER_IMAGE, STACK_IMAGE } from '../docker.ts';
 import { PlatformError } from '../errors.ts';
 import { archive, type Source } from './source.ts';
-import { buildImage } from './images.ts';
+import { buildImage, imageLabels } from './images.ts';
 import { parseReleaseYaml } from './procfile.ts';
 import { readTarFiles, runToExit, smallTar } from './container-io.ts';
 
@@ -53,7 +53,7 @@ export async function buildpackBuild(p: Platform, app: App, source: Source, conf
     fs.writeFileSync(path.join(workDir, 'Dockerfile'), `FROM ${STACK_IMAGE}\nADD slug.tar /\nUSER 1000:1000\nWORKDIR /app\n`);
     const size = fs.statSync(path.join(workDir, 'slug.tar')).size;
     out(`       Done: ${(size / 1024 / 1024).toFixed(1)}M`);
-    const digest = await buildImage(docker, Readable.from(tarFs.pack(workDir)), tag, { 'paas.app': app.name }, () => {});
+    const digest = await buildImage(docker, Readable.from(tarFs.pack(workDir)), tag, imageLabels(p.owner, app), () => {});
     return { digest, buildpack, defaultTypes: defaultTypes as Record<string, string | null> };
   } finally {
     fs.rmSync(workDir, { recursive: true, force: true });

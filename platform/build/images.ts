@@ -19,8 +19,11 @@ export async function buildImage(docker: Docker, context: NodeJS.ReadableStream,
   return (await docker.getImage(tag).inspect()).Id;
 }
 
-export async function removeAppImages(docker: Docker, app: App): Promise<string[]> {
-  const images = await docker.listImages({ filters: JSON.stringify({ label: [`paas.app=${app.name}`] }) });
+/** Labels for every image built for an app. */
+export const imageLabels = (owner: string, app: App) => ({ 'paas.app': app.name, 'paas.owner': owner });
+
+export async function removeAppImages(docker: Docker, owner: string, app: App): Promise<string[]> {
+  const images = await docker.listImages({ filters: JSON.stringify({ label: [`paas.app=${app.name}`, `paas.owner=${owner}`] }) });
   const removed: string[] = [];
   for (const image of images) {
     try {

@@ -10,13 +10,14 @@ const network = (app: string) => `paas-app-${app}`;
  */
 const LAUNCHER = 'for f in /app/.profile.d/*.sh; do [ -r "$f" ] && . "$f"; done; if command -v bash >/dev/null; then exec bash -c "$0"; fi; exec sh -c "$0"';
 
-export function dockerScheduler(docker: Docker): Scheduler {
+/** `owner` tells this platform's containers from another's on the same engine (say, a test run's). */
+export function dockerScheduler(docker: Docker, owner: string): Scheduler {
   const ensureNetwork = async (app: string) => {
     const name = network(app);
     const existing = await docker.listNetworks({ filters: JSON.stringify({ name: [name] }) });
     if (existing.some((n) => n.Name === name)) return name;
     try {
-      await docker.createNetwork({ Name: name, Driver: 'bridge', Labels: { 'paas.app': app } });
+      await docker.createNetwork({ Name: name, Driver: 'bridge', Labels: { 'paas.app': app, 'paas.owner': owner } });
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode !== 409) throw err;
     }
@@ -48,7 +49,7 @@ export function dockerScheduler(docker: Docker): Scheduler {
         Cmd: spec.command === null ? undefined : ['/bin/sh', '-c', LAUNCHER, spec.command],
         Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
         User: '1000:1000',
-        Labels: { 'paas.app': spec.app, 'paas.release': String(spec.release), 'paas.process': spec.type, 'paas.dyno': spec.dyno },
+        Labels: { 'paas.app': spec.app, 'paas.release': String(spec.release), 'paas.process': spec.type, 'paas.dyno': spec.dyno, 'paas.owner': owner },
         HostConfig: {
           NetworkMode: net,
           Init: true,
@@ -67,7 +68,7 @@ export function dockerScheduler(docker: Docker): Scheduler {
     },
 
     async list(app) {
-      const filters = { label: app ? [`paas.app=${app}`, 'paas.dyno'] : ['paas.dyno'] };
+      const filters = { label: [`paas.owner=${owner}`, 'paas.dyno', ...(app ? [`paas.app=${app}`] : [])] };
       const summaries = await docker.listContainers({ all: true, filters: JSON.stringify(filters) });
       const infos = await Promise.all(summaries.map((s) => docker.getContainer(s.Id).inspect().catch(() => undefined)));
       return infos.filter((i): i is Docker.ContainerInspectInfo => !!i).map(toInstance);

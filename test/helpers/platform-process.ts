@@ -80,7 +80,8 @@ export interface CliResult {
 export function paas(platform: RunningPlatform, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = execFile(process.execPath, [path.join(ROOT, 'cli/bin/paas.mjs'), ...args], {
-      cwd: opts.cwd ?? ROOT,
+      // Not the project's own repo: apps:create would add a remote to it.
+      cwd: opts.cwd ?? os.tmpdir(),
       env: { ...process.env, PAAS_API_URL: platform.apiUrl, PAAS_TOKEN: platform.token, ...opts.env },
       maxBuffer: 64 * 1024 * 1024,
     }, (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
