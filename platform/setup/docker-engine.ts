@@ -1,0 +1,129 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type Docker from 'dockerode';
+import { createDocker } from '../docker.ts';
+import { findExecutable, isRoot, run, say, sleep, tail } from './proc.ts';
+
+const START_TIMEOUT_MS = 60_000;
+const SBIN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+type PingResult = 'up' | 'down' | 'denied';
+
+async function ping(docker: Docker, timeoutMs = 2_000): Promise<PingResult> {
+  try {
+    // dockerode accepts an abortSignal here; its type definitions do not say so.
+    const pingable = docker as unknown as { ping(opts: { abortSignal: AbortSignal }): Promise<unknown> };
+    await pingable.ping({ abortSignal: AbortSignal.timeout(timeoutMs) });
+    return 'up';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EACCES' ? 'denied' : 'down';
+  }
+}
+
+/** Makes sure a Docker engine answers, installing docker.io and starting dockerd when needed (CONTRACT.md "Two commands"). */
+export async function ensureDockerEngine(dataDir: string): Promise<void> {
+  const docker = createDocker();
+  const state = await ping(docker);
+  if (state === 'up') return;
+  if (state === 'denied') {
+    throw new Error(
+      'The Docker engine is running but this user may not use its socket (/var/run/docker.sock).\n' +
+        'Run as root, or add yourself to the docker group: sudo usermod -aG docker "$USER" (then log in again).',
+    );
+  }
+  if (process.env.DOCKER_HOST) {
+    throw new Error(`No Docker engine answers at DOCKER_HOST=${process.env.DOCKER_HOST}. Start it, or unset DOCKER_HOST to use a local engine.`);
+  }
+
+  let dockerd = findExecutable('dockerd');
+  if (!dockerd) {
+    if (!isRoot()) {
+      throw new Error(
+        'No Docker engine answers and dockerd is not installed. Install and start it with:\n' +
+          '  sudo apt-get update && sudo apt-get install -y docker.io\n' +
+          '  sudo systemctl start docker   # or, without systemd: sudo dockerd &\n' +
+          'and let yourself use it: sudo usermod -aG docker "$USER" (then log in again).',
+      );
+    }
+    say('-----> Installing Docker engine (docker.io)');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    await run('apt-get', ['-q', 'update'], { env });
+    await run('apt-get', ['-q', 'install', '-y', 'docker.io'], { env });
+    dockerd = findExecutable('dockerd');
+    if (!dockerd) throw new Error('apt-get installed docker.io but no dockerd binary was found.');
+  }
+
+  if (!isRoot()) {
+    throw new Error(
+      'dockerd is installed but not running, and only root can start it. Run:\n' +
+        '  sudo systemctl start docker   # or, without systemd: sudo dockerd &',
+    );
+  }
+
+  say('-----> Starting Docker engine');
+  // With systemd, the service owns dockerd (restarts, boot); a foreign dockerd would fight it.
+  if (fs.existsSync('/run/systemd/system') && findExecutable('systemctl')) {
+    try {
+      await run('systemctl', ['start', 'docker']);
+      if (await waitForPing(docker, START_TIMEOUT_MS, () => null)) return;
+    } catch {
+      // fall back to starting dockerd ourselves
+    }
+  }
+  await startDockerd(docker, dockerd, dataDir);
+}
+
+/** The pid in a pid file, if that process is alive and is the expected program (pids get reused after a reboot or kill). */
+function livePid(pidFile: string, comm: string): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A stale pid file naming a reused pid makes dockerd refuse to start. */
+function removeStalePidFile(pidFile: string, comm: string): void {
+  // A live containerd from a killed dockerd is fine: the new dockerd adopts it (and its containers).
+  if (fs.existsSync(pidFile) && !livePid(pidFile, comm)) fs.rmSync(pidFile, { force: true });
+}
+
+async function startDockerd(docker: Docker, dockerd: string, dataDir: string): Promise<void> {
+  removeStalePidFile('/var/run/docker.pid', 'dockerd');
+  removeStalePidFile('/var/run/docker/containerd/containerd.pid', 'containerd');
+
+  const logPath = path.join(dataDir, 'dockerd.log');
+  const logFd = fs.openSync(logPath, 'a');
+  const env: NodeJS.ProcessEnv = { PATH: SBIN_PATH };
+  for (const [key, value] of Object.entries(process.env)) {
+    if (/^(https?_proxy|no_proxy|HOME|LANG|TZ)$/i.test(key)) env[key] = value;
+  }
+  // Detached + unref: dockerd must outlive `npm start` so app containers keep running after the platform exits.
+  const child = spawn(dockerd, [], { detached: true, stdio: ['ignore', logFd, logFd], cwd: '/', env });
+  fs.closeSync(logFd);
+  child.unref();
+
+  let exited: string | null = null;
+  child.on('error', (err) => (exited = err.message));
+  child.on('exit', (code, signal) => (exited = signal ? `killed by ${signal}` : `exit code ${code}`));
+  if (child.pid) fs.writeFileSync(path.join(dataDir, 'dockerd.pid'), `${child.pid}\n`);
+
+  // Ours may lose a race with a dockerd another set-up started at the same moment; then wait for that one.
+  const gaveUp = () => (exited && !livePid('/var/run/docker.pid', 'dockerd') ? exited : null);
+  if (await waitForPing(docker, START_TIMEOUT_MS, gaveUp)) return;
+  const log = fs.existsSync(logPath) ? tail(fs.readFileSync(logPath, 'utf8'), 20) : '';
+  const why = exited ? `dockerd stopped (${exited})` : `dockerd did not answer within ${START_TIMEOUT_MS / 1000} s`;
+  throw new Error(`${why}. Last lines of ${logPath}:\n${log}`);
+}
+
+async function waitForPing(docker: Docker, timeoutMs: number, exited: () => string | null): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if ((await ping(docker, 1_000)) === 'up') return true;
+    if (exited()) return false;
+    await sleep(250);
+  }
+  return false;
+}
