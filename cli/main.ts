@@ -3,13 +3,19 @@ import { CliError } from './errors.ts';
 import * as login from './commands/login.ts';
 import * as apps from './commands/apps.ts';
 import * as builds from './commands/builds.ts';
+import * as config from './commands/config.ts';
+import * as releases from './commands/releases.ts';
+import * as ps from './commands/ps.ts';
+import * as logs from './commands/logs.ts';
+import * as drains from './commands/drains.ts';
 
 const program = new Command('paas')
   .description('git push → build → release → run, on your own machine')
   .showHelpAfterError()
   .exitOverride();
 
-for (const command of [login, apps, builds]) command.register(program);
+for (const command of [login, apps, builds, config, releases, ps]) command.register(program);
+for (const command of [logs, drains]) command.register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -42,15 +42,26 @@ export async function readTarFiles(stream: NodeJS.ReadableStream): Promise<Map<s
   return files;
 }
 
-/** Streams a container's stdout+stderr, line by line, from before it starts until it exits. */
-export async function runToExit(docker: Docker, container: Docker.Container, onLine: (line: string) => void): Promise<number> {
+/**
+ * Starts a created container and streams its stdout+stderr line by line until it exits.
+ * Resolves to the exit code, or null when it was killed for running past `timeoutMs`.
+ */
+export async function runToExit(docker: Docker, container: Docker.Container, onLine: (line: string) => void, timeoutMs = Infinity): Promise<number | null> {
   const stream = await container.attach({ stream: true, stdout: true, stderr: true });
   const lines = lineWriter(onLine);
   docker.modem.demuxStream(stream, lines, lines);
   const ended = new Promise<void>((resolve) => stream.on('end', resolve).on('close', resolve));
   await container.start();
+  let timedOut = false;
+  const timer = Number.isFinite(timeoutMs)
+    ? setTimeout(() => {
+        timedOut = true;
+        container.kill().catch(() => {});
+      }, timeoutMs)
+    : undefined;
   const { StatusCode } = await container.wait();
+  clearTimeout(timer);
   await Promise.race([ended, new Promise((r) => setTimeout(r, 1000))]);
   lines.flushRest();
-  return StatusCode as number;
+  return timedOut ? null : (StatusCode as number);
 }

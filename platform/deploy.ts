@@ -1,5 +1,6 @@
 import type { Platform } from './platform.ts';
-import type { App, Release } from './store/schema.ts';
+import type { App } from './store/schema.ts';
+import { rollOut } from './release/roll-out.ts';
 import { repoPath } from './git/repos.ts';
 import { openSource } from './build/source.ts';
 import { buildSource } from './build/build-service.ts';
@@ -25,17 +26,4 @@ export async function deployPush(p: Platform, app: App, commit: string, gitEnv: 
   await rollOut(p, app, release, line);
   line(`       Released v${release.version}`);
   line(`       http://${app.name}.${p.settings.domain}:${p.ports.http}/ deployed`);
-}
-
-/** Puts a new release into service, or marks it failed with the old one still serving. */
-export async function rollOut(p: Platform, app: App, release: Release, line: (text: string) => void) {
-  line('-----> Launching...');
-  try {
-    await p.runner.deploy(app, release, line);
-  } catch (err) {
-    releaseService(p).markFailed(release);
-    throw err;
-  }
-  releaseService(p).markSucceeded(release);
-  p.events.record(app.name, 'release.deployed', release.user, `Deployed v${release.version}: ${release.description}`);
 }

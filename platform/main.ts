@@ -7,6 +7,7 @@ import { createPlatform } from './platform.ts';
 import { wireApps } from './wiring.ts';
 import { createApi } from './api/server.ts';
 import { startRouter } from './router-process.ts';
+import { attachLogStream } from './api/routes/logs.ts';
 
 /** `npm start`: the platform in the foreground until SIGINT/SIGTERM. */
 async function main() {
@@ -15,15 +16,17 @@ async function main() {
   const p = createPlatform(settings);
   wireApps(p);
 
-  const router = startRouter(() => {});
+  const router = startRouter((line) => p.logs.router(line));
   let ready = false;
   const api = createApi(p, { ready: () => ready });
   const server = serve({ fetch: api.fetch, port: settings.apiPort, hostname: settings.bind });
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  attachLogStream(p, server);
   const apiPort = (server.address() as AddressInfo).port;
   const httpPort = await router.port;
   p.ports = { api: apiPort, http: httpPort };
   await p.docker.ping();
+  await p.logs.start();
   await p.runner.adopt();
   fs.writeFileSync(path.join(settings.dataDir, 'ports.json'), JSON.stringify({ api: apiPort, http: httpPort }) + '\n');
   ready = true;
@@ -41,6 +44,7 @@ async function main() {
     console.log(`-----> ${signal}: stopping (app containers keep running and are adopted on the next start)`);
     server.close();
     await router.stop();
+    p.logs.close();
     p.db.$client.close();
     process.exit(0);
   };

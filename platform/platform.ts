@@ -17,6 +17,7 @@ import type { Scheduler } from './runner/scheduler.ts';
 import { dockerScheduler } from './runner/docker-scheduler.ts';
 import { RouteTable } from './runner/route-table.ts';
 import { createRunner, type Runner } from './runner/runner.ts';
+import { createLogs, withLogLines, type Logs } from './logs/logs.ts';
 
 /** Everything a service needs, built once at start and handed down (no globals). */
 export interface Platform {
@@ -33,6 +34,8 @@ export interface Platform {
   scheduler: Scheduler;
   routes: RouteTable;
   runner: Runner;
+  /** Per-app log streams, collection and drains (platform/logs). */
+  logs: Logs;
   /** Run when an app is created (e.g. its bare git repo). */
   appSetups: Array<(app: App) => Promise<void>>;
   /** Run when an app is destroyed, each saying what it removed. */
@@ -64,7 +67,9 @@ export function createPlatform(settings: Settings, dbFile = path.join(settings.d
     routes: RouteTable.inDataDir(settings.dataDir, hostsOf, () => appsRepo(db).all().map((a) => a.name)),
     appSetups: [],
     teardowns: [],
-  } as Omit<Platform, 'runner'> as Platform;
+  } as Omit<Platform, 'runner' | 'logs'> as Platform;
   p.runner = createRunner(p, { bootTimeoutMs: settings.bootTimeoutMs, stopGraceSeconds: settings.stopGraceSeconds });
+  p.logs = createLogs({ dataDir: settings.dataDir, db, docker, owner });
+  p.events = withLogLines(p.events, p.logs);
   return p;
 }

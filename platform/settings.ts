@@ -15,6 +15,10 @@ export interface Settings {
   bootTimeoutMs: number;
   /** Between SIGTERM and SIGKILL when a process is stopped. */
   stopGraceSeconds: number;
+  /** How long the release phase may run before the release fails. */
+  releaseTimeoutMs: number;
+  /** Cap on `ps:scale TYPE=N`. */
+  maxDynosPerType: number;
 }
 
 function positiveInt(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
@@ -45,5 +49,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     maxPushBytes: positiveInt('PAAS_MAX_PUSH_MB', 256, env) * 1024 * 1024,
     bootTimeoutMs: positiveInt('PAAS_BOOT_TIMEOUT', 60, env) * 1000,
     stopGraceSeconds: positiveInt('PAAS_STOP_GRACE', 30, env),
+    releaseTimeoutMs: positiveInt('PAAS_RELEASE_TIMEOUT', 3600, env) * 1000,
+    maxDynosPerType: positiveInt('PAAS_MAX_DYNOS', 20, env),
   };
 }

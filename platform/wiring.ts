@@ -18,5 +18,6 @@ export function wireApps(p: Platform): void {
       }
     },
     (app) => removeRepo(p.settings.dataDir, app),
+    (app) => p.logs.teardown(app),
   );
 }

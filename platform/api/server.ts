@@ -7,9 +7,15 @@ import type { ApiEnv } from './api-env.ts';
 import { requireToken } from './auth.ts';
 import { appsRoutes } from './routes/apps.ts';
 import { buildsRoutes } from './routes/builds.ts';
+import { configRoutes } from './routes/config.ts';
+import { releasesRoutes } from './routes/releases.ts';
+import { formationRoutes } from './routes/formation.ts';
+import { logsRoutes } from './routes/logs.ts';
+import { drainsRoutes } from './routes/drains.ts';
 import { gitRoutes } from '../git/smart-http.ts';
 import { pushHookRoutes } from '../git/push-hook.ts';
 import crypto from 'node:crypto';
+import { dashboardRoutes } from '../../web/dashboard.tsx';
 
 export const API_BODY_LIMIT = 1024 * 1024;
 
@@ -41,5 +47,12 @@ export function createApi(p: Platform, opts: { ready?: () => boolean } = {}) {
   api.get('/api/account', (c) => c.json({ name: c.var.user.name }));
   api.route('/api/apps', appsRoutes(p));
   api.route('/api/apps', buildsRoutes(p));
+  api.route('/api/apps', configRoutes(p));
+  api.route('/api/apps', releasesRoutes(p));
+  api.route('/api/apps', formationRoutes(p));
+  api.route('/api/apps', logsRoutes(p));
+  api.route('/api/apps', drainsRoutes(p));
+  // The web dashboard: its own cookie sessions + CSRF; it calls the API above in-process.
+  api.route('/', dashboardRoutes(p, api));
   return api;
 }

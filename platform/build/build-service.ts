@@ -26,6 +26,7 @@ export async function buildSource(p: Platform, app: App, source: Source, user: s
   const line = (text: string) => {
     output += text + '\n';
     out(text + '\n');
+    p.logs.write(app.name, 'build', build.id.slice(0, 8), text);
   };
   try {
     // Parse the Procfile first: a malformed one fails in a second, not after a long build.

@@ -12,7 +12,7 @@ import { PlatformError } from '../errors.ts';
 import { archive, type Source } from './source.ts';
 import { buildImage, imageLabels } from './images.ts';
 import { parseReleaseYaml } from './procfile.ts';
-import { readTarFiles, runToExit, smallTar } from './container-io.ts';
+import { readTarFiles, runToExit, smallTar } from '../container-io.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const buildpacksDir = path.join(here, '..', '..', 'buildpacks');

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../store/db.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { configVars } from '../store/schema.ts';
@@ -11,6 +11,20 @@ export function configRepo(db: Db, box: SecretBox) {
     all(appId: string): ConfigVars {
       const rows = db.select().from(configVars).where(eq(configVars.appId, appId)).all();
       return Object.fromEntries(rows.sort((a, b) => a.key.localeCompare(b.key)).map((r) => [r.key, box.open(r.value)]));
+    },
+    set(appId: string, vars: ConfigVars): void {
+      for (const [key, value] of Object.entries(vars)) {
+        const sealed = box.seal(value);
+        db.insert(configVars).values({ appId, key, value: sealed }).onConflictDoUpdate({ target: [configVars.appId, configVars.key], set: { value: sealed } }).run();
+      }
+    },
+    unset(appId: string, keys: string[]): void {
+      if (keys.length) db.delete(configVars).where(and(eq(configVars.appId, appId), inArray(configVars.key, keys))).run();
+    },
+    /** Makes the app's config exactly `vars` (a rollback restores a release's snapshot). */
+    replace(appId: string, vars: ConfigVars): void {
+      db.delete(configVars).where(eq(configVars.appId, appId)).run();
+      this.set(appId, vars);
     },
   };
 }

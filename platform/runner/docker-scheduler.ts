@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type Docker from 'dockerode';
 import type { Instance, InstanceSpec, Scheduler } from './scheduler.ts';
+import { runToExit } from '../container-io.ts';
 
 const network = (app: string) => `paas-app-${app}`;
 
@@ -40,31 +41,44 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
     };
   };
 
+  const create = async (spec: InstanceSpec) => {
+    const net = await ensureNetwork(spec.app);
+    return docker.createContainer({
+      name: `paas-${spec.app}-${spec.dyno}-v${spec.release}-${crypto.randomBytes(3).toString('hex')}`,
+      Image: spec.image,
+      Cmd: spec.command === null ? undefined : ['/bin/sh', '-c', LAUNCHER, spec.command],
+      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+      User: '1000:1000',
+      Labels: { 'paas.app': spec.app, 'paas.release': String(spec.release), 'paas.process': spec.type, 'paas.dyno': spec.dyno, 'paas.owner': owner },
+      HostConfig: {
+        NetworkMode: net,
+        Init: true,
+        CapDrop: ['ALL'],
+        SecurityOpt: ['no-new-privileges'],
+        Privileged: false,
+        Memory: spec.memoryMb * 1024 * 1024,
+        MemorySwap: spec.memoryMb * 1024 * 1024,
+        PidsLimit: 512,
+        RestartPolicy: { Name: 'no' },
+        LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
+      },
+    });
+  };
+
   return {
     async start(spec) {
-      const net = await ensureNetwork(spec.app);
-      const container = await docker.createContainer({
-        name: `paas-${spec.app}-${spec.dyno}-v${spec.release}-${crypto.randomBytes(3).toString('hex')}`,
-        Image: spec.image,
-        Cmd: spec.command === null ? undefined : ['/bin/sh', '-c', LAUNCHER, spec.command],
-        Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-        User: '1000:1000',
-        Labels: { 'paas.app': spec.app, 'paas.release': String(spec.release), 'paas.process': spec.type, 'paas.dyno': spec.dyno, 'paas.owner': owner },
-        HostConfig: {
-          NetworkMode: net,
-          Init: true,
-          CapDrop: ['ALL'],
-          SecurityOpt: ['no-new-privileges'],
-          Privileged: false,
-          Memory: spec.memoryMb * 1024 * 1024,
-          MemorySwap: spec.memoryMb * 1024 * 1024,
-          PidsLimit: 512,
-          RestartPolicy: { Name: 'no' },
-          LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
-        },
-      });
+      const container = await create(spec);
       await container.start();
       return toInstance(await container.inspect());
+    },
+
+    async runOnce(spec, onLine, timeoutMs) {
+      const container = await create(spec);
+      try {
+        return await runToExit(docker, container, onLine, timeoutMs);
+      } finally {
+        await container.remove({ force: true }).catch(() => {});
+      }
     },
 
     async list(app) {

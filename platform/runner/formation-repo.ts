@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Db } from '../store/db.ts';
 import { formation } from '../store/schema.ts';
 
@@ -18,6 +18,9 @@ export function formationRepo(db: Db) {
         if (type in existing) continue;
         db.insert(formation).values({ appId, type, quantity: first && type === 'web' ? 1 : 0 }).onConflictDoNothing().run();
       }
+    },
+    setQuantity(appId: string, type: string, quantity: number): void {
+      db.update(formation).set({ quantity }).where(and(eq(formation.appId, appId), eq(formation.type, type))).run();
     },
   };
 }

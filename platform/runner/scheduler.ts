@@ -32,6 +32,11 @@ export interface Scheduler {
   list(app?: string): Promise<Instance[]>;
   /** SIGTERM, then SIGKILL after the grace period, then remove. */
   stop(id: string, graceSeconds: number): Promise<void>;
+  /**
+   * A one-off process (release phase, `paas run:detached`): runs to completion, streaming its output,
+   * killed after `timeoutMs`, removed afterwards. Resolves to its exit code (null when timed out).
+   */
+  runOnce(spec: InstanceSpec, onLine: (line: string) => void, timeoutMs: number): Promise<number | null>;
   /** Tail of a container's output, for error messages. */
   recentOutput(id: string, lines: number): Promise<string>;
   /** Every container and network of an app, with what was removed. */

@@ -1,0 +1,79 @@
+import type { Command } from 'commander';
+import { api } from '../api-client.ts';
+import { resolveApp } from '../app-name.ts';
+import { CliError } from '../errors.ts';
+import { heading, printJson } from '../output.ts';
+
+interface Dyno {
+  dyno: string;
+  type: string;
+  state: string;
+  release: number;
+  started_at: string | null;
+  command: string | null;
+}
+
+const base = (app: string) => `/api/apps/${encodeURIComponent(app)}`;
+
+function uptime(since: string | null): string {
+  if (!since) return '';
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(since)) / 1000));
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}
+
+/** `web=3 worker=2` → { web: 3, worker: 2 }; anything else is refused before a request is made. */
+export function parseScale(args: string[]): Record<string, number> {
+  const changes: Record<string, number> = {};
+  for (const arg of args) {
+    const m = /^([A-Za-z0-9_-]+)=(.*)$/.exec(arg);
+    if (!m) throw new CliError(`"${arg}" is not TYPE=QUANTITY (e.g. web=2)`);
+    if (!/^\d+$/.test(m[2])) throw new CliError(`${arg}: the quantity must be a whole number, 0 or more`);
+    changes[m[1]] = Number(m[2]);
+  }
+  return changes;
+}
+
+export function register(program: Command) {
+  program
+    .command('ps')
+    .description("list the app's dynos")
+    .option('-a, --app <name>', 'app name')
+    .option('--json', 'output JSON')
+    .action(async (opts: { app?: string; json?: boolean }) => {
+      const app = resolveApp(opts.app);
+      const dynos = await api<Dyno[]>('GET', `${base(app)}/dynos`);
+      if (opts.json) return printJson(dynos);
+      if (dynos.length === 0) return console.log(`No dynos on ${app}`);
+      const byType = new Map<string, Dyno[]>();
+      for (const d of dynos.sort((a, b) => a.dyno.localeCompare(b.dyno, 'en', { numeric: true }))) byType.set(d.type, [...(byType.get(d.type) ?? []), d]);
+      for (const [type, list] of byType) {
+        heading(`${type} (${list.length}): ${list[0].command ?? "(the image's CMD)"}`);
+        for (const d of list) console.log(`${d.dyno}: ${d.state} ${uptime(d.started_at)} (v${d.release})`);
+        console.log();
+      }
+    });
+
+  program
+    .command('ps:scale')
+    .description('set how many dynos of each process type run, e.g. web=3 worker=1')
+    .argument('<changes...>', 'TYPE=QUANTITY pairs')
+    .option('-a, --app <name>', 'app name')
+    .option('--json', 'output JSON')
+    .action(async (args: string[], opts: { app?: string; json?: boolean }) => {
+      const app = resolveApp(opts.app);
+      const formation = await api<{ type: string; quantity: number }[]>('PATCH', `${base(app)}/formation`, parseScale(args));
+      if (opts.json) return printJson(formation);
+      console.log(`Scaling dynos... done, now running ${formation.map((f) => `${f.type} at ${f.quantity}`).join(', ')}`);
+    });
+
+  program
+    .command('ps:restart')
+    .description('restart all dynos, a process type, or one dyno (web without downtime)')
+    .argument('[target]', 'TYPE or DYNO, e.g. web or web.2')
+    .option('-a, --app <name>', 'app name')
+    .action(async (target: string | undefined, opts: { app?: string }) => {
+      const app = resolveApp(opts.app);
+      const result = await api<{ restarted: string[] }>('POST', `${base(app)}/dynos/restart`, target ? { type: target } : {});
+      console.log(`Restarting ${target ?? 'all dynos'} on ${app}... done (${result.restarted.join(', ') || 'nothing was running'})`);
+    });
+}

@@ -1,0 +1,69 @@
+/**
+ * The engine's log stream (`GET /containers/ID/logs?timestamps=1`, no TTY): frames of an 8-byte
+ * header (stream 1 = stdout, 2 = stderr; big-endian payload size) and a payload
+ * `RFC3339NANO-TIMESTAMP SP bytes`, one log message per frame. A message without a trailing
+ * newline is part of a longer line (the json-file driver splits lines at 16 KB).
+ */
+export interface Frame {
+  stream: number;
+  ts: string;
+  body: Buffer;
+}
+
+/** Cuts a byte stream into frames, whatever the chunk boundaries. */
+export class FrameParser {
+  private buf: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): Frame[] {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    const frames: Frame[] = [];
+    let i = 0;
+    while (i + 8 <= this.buf.length) {
+      const size = this.buf.readUInt32BE(i + 4);
+      if (i + 8 + size > this.buf.length) break;
+      const payload = this.buf.subarray(i + 8, i + 8 + size);
+      const sp = payload.indexOf(0x20);
+      const ts = sp > 0 ? payload.toString('latin1', 0, sp) : '';
+      frames.push({ stream: this.buf[i], ts, body: sp > 0 ? payload.subarray(sp + 1) : payload });
+      i += 8 + size;
+    }
+    this.buf = this.buf.subarray(i);
+    return frames;
+  }
+}
+
+/** Longest line held while waiting for its end; beyond it the part so far is let out (and split at 10 KB). */
+const MAX_PARTIAL = 1024 * 1024;
+
+/**
+ * Joins frames into lines per stream (stdout and stderr each have their own partial line).
+ * Decoding happens on whole lines, so a UTF-8 character cut across frames survives; invalid
+ * bytes become U+FFFD.
+ */
+export class LineAssembler {
+  private partial = new Map<number, { ts: string; parts: Buffer[]; size: number }>();
+
+  /** Returns the lines this frame completes, each with the timestamp of its first frame. */
+  push(f: Frame): { ts: string; text: string }[] {
+    let p = this.partial.get(f.stream);
+    const complete = f.body.length > 0 && f.body[f.body.length - 1] === 0x0a;
+    const body = complete ? f.body.subarray(0, f.body.length - 1) : f.body;
+    if (!p) {
+      if (complete) return [{ ts: f.ts, text: body.toString('utf8') }];
+      p = { ts: f.ts, parts: [], size: 0 };
+      this.partial.set(f.stream, p);
+    }
+    p.parts.push(body);
+    p.size += body.length;
+    if (!complete && p.size < MAX_PARTIAL) return [];
+    this.partial.delete(f.stream);
+    return [{ ts: p.ts, text: Buffer.concat(p.parts).toString('utf8') }];
+  }
+
+  /** Lines left unfinished when the stream ended. */
+  rest(): { ts: string; text: string }[] {
+    const out = [...this.partial.values()].map((p) => ({ ts: p.ts, text: Buffer.concat(p.parts).toString('utf8') }));
+    this.partial.clear();
+    return out;
+  }
+}

@@ -1,0 +1,51 @@
+import type { Platform } from '../platform.ts';
+import type { App } from '../store/schema.ts';
+import { invalid, PlatformError } from '../errors.ts';
+import { releaseService } from '../release/release-service.ts';
+import { formationRepo } from './formation-repo.ts';
+import { serialized } from './app-queue.ts';
+
+/** ps:scale and ps:restart: the formation is stored, then the runner makes it so. */
+export function formationService(p: Platform) {
+  const repo = formationRepo(p.db);
+  return {
+    list(app: App) {
+      const current = releaseService(p).current(app);
+      const types = current ? (JSON.parse(current.processTypes) as Record<string, string | null>) : {};
+      return Object.entries(repo.forApp(app.id))
+        .filter(([type]) => type in types)
+        .map(([type, f]) => ({ type, quantity: f.quantity, command: types[type] }));
+    },
+
+    async scale(app: App, changes: Record<string, number>, user: string) {
+      const entries = Object.entries(changes);
+      if (entries.length === 0) throw invalid('give at least one TYPE=QUANTITY, e.g. web=2');
+      const known = new Set(this.list(app).map((f) => f.type));
+      for (const [type, qty] of entries) {
+        if (!known.has(type)) {
+          const have = [...known].join(', ') || 'none yet: push a release first';
+          throw new PlatformError(422, 'invalid_params', `unknown process type ${JSON.stringify(type)} (this app has: ${have})`);
+        }
+        if (!Number.isInteger(qty) || qty < 0) throw invalid(`${type}=${qty}: the quantity must be a whole number, 0 or more`);
+        if (qty > p.settings.maxDynosPerType) throw invalid(`${type}=${qty}: at most ${p.settings.maxDynosPerType} per process type (PAAS_MAX_DYNOS)`);
+      }
+      return serialized(app.id, async () => {
+        for (const [type, qty] of entries) repo.setQuantity(app.id, type, qty);
+        p.events.record(app.name, 'formation.scaled', user, `Scaled to ${entries.map(([t, q]) => `${t}=${q}`).join(', ')}`);
+        await p.runner.scale(app);
+        return this.list(app);
+      });
+    },
+
+    /** All processes, a type (`web`) or one dyno (`web.2`). */
+    async restart(app: App, target: string | undefined, user: string) {
+      const match = (i: { type: string; dyno: string }) => !target || i.type === target || i.dyno === target;
+      return serialized(app.id, async () => {
+        const restarted = await p.runner.restart(app, match);
+        if (target && restarted.length === 0) throw new PlatformError(404, 'not_found', `no process ${target} is running on ${app.name}`);
+        p.events.record(app.name, 'dynos.restarted', user, `Restarted ${target ?? 'all processes'}`);
+        return restarted;
+      });
+    },
+  };
+}

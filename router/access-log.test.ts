@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { formatAccess, type AccessFields } from './access-log.ts';
+
+const base: AccessFields = {
+  method: 'GET',
+  path: '/',
+  host: 'demo.localhost',
+  requestId: 'abc',
+  fwd: '127.0.0.1',
+  dyno: 'web.1',
+  connect: 1.4,
+  service: 3.6,
+  status: 200,
+  bytes: 123,
+  protocol: 'http',
+};
+
+describe('formatAccess', () => {
+  it("writes Heroku's router line", () => {
+    expect(formatAccess(base)).toBe(
+      'at=info method=GET path="/" host=demo.localhost request_id=abc fwd="127.0.0.1" dyno=web.1 connect=1ms service=4ms status=200 bytes=123 protocol=http',
+    );
+  });
+
+  it('writes errors with code and description, and blanks for what never happened', () => {
+    expect(formatAccess({ ...base, code: 'H12', desc: 'Request timeout', dyno: null, connect: undefined, service: undefined, status: 503 })).toBe(
+      'at=error code=H12 desc="Request timeout" method=GET path="/" host=demo.localhost request_id=abc fwd="127.0.0.1" dyno= connect= service= status=503 bytes=123 protocol=http',
+    );
+  });
+
+  it('keeps the line parseable whatever the client sent', () => {
+    const line = formatAccess({ ...base, path: '/a"b\\c', host: 'evil host"x', method: 'G T' });
+    expect(line).toContain('path="/a\\"b\\\\c"');
+    expect(line).toContain('host=evil?host?x ');
+    expect(line).toContain('method=G?T ');
+  });
+});

@@ -1,0 +1,75 @@
+/**
+ * One access line per request, in Heroku's router format, as a JSON line on
+ * stdout: {"app":"demo","dyno":"web.1","text":"at=info method=GET …"}.
+ * The platform forwards `text` into the app's log stream as router[DYNO].
+ */
+export interface AccessEntry {
+  app: string | null;
+  dyno: string | null;
+  text: string;
+}
+
+export type AccessSink = (entry: AccessEntry) => void;
+
+export interface AccessFields {
+  /** Heroku error code (H10, H12 …); present ⇒ at=error. */
+  code?: string;
+  desc?: string;
+  method: string;
+  path: string;
+  host: string;
+  requestId: string;
+  fwd: string;
+  dyno: string | null;
+  /** Milliseconds; undefined when no backend was reached. */
+  connect?: number;
+  service?: number;
+  status: number;
+  bytes: number;
+  protocol: 'http' | 'https';
+}
+
+const quote = (s: string) => `"${s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\x00-\x1f\x7f]/g, '?')}"`;
+// Host comes from the client; keep the line parseable (no spaces/quotes) whatever it sent.
+const bare = (s: string) => s.replace(/[^A-Za-z0-9._:[\]*-]/g, '?');
+const ms = (n: number | undefined) => (n === undefined ? '' : `${Math.max(0, Math.round(n))}ms`);
+
+export function formatAccess(f: AccessFields): string {
+  const parts = [f.code ? `at=error code=${f.code} desc=${quote(f.desc ?? '')}` : 'at=info'];
+  parts.push(
+    `method=${bare(f.method)}`,
+    `path=${quote(f.path)}`,
+    `host=${bare(f.host)}`,
+    `request_id=${bare(f.requestId)}`,
+    `fwd=${quote(f.fwd)}`,
+    `dyno=${f.dyno ?? ''}`,
+    `connect=${ms(f.connect)}`,
+    `service=${ms(f.service)}`,
+    `status=${f.status}`,
+    `bytes=${f.bytes}`,
+    `protocol=${f.protocol}`,
+  );
+  return parts.join(' ');
+}
+
+/**
+ * The production sink: one JSON object per line on stdout. Access lines are
+ * best-effort: if the platform stops reading, lines are dropped (and counted on
+ * stderr) once `maxBuffered` bytes are waiting, rather than growing without bound.
+ */
+export function stdoutSink(maxBuffered = 4 * 1024 * 1024): AccessSink {
+  // If the platform went away the pipe breaks; that must never take the router down.
+  process.stdout.on('error', () => {});
+  let dropped = 0;
+  return (entry) => {
+    if (process.stdout.writableLength > maxBuffered) {
+      if (dropped++ === 0) process.stderr.write('router: stdout is not being read; dropping access lines\n');
+      return;
+    }
+    if (dropped) {
+      process.stderr.write(`router: dropped ${dropped} access lines\n`);
+      dropped = 0;
+    }
+    process.stdout.write(`${JSON.stringify(entry)}\n`);
+  };
+}
