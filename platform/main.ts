@@ -16,7 +16,7 @@ async function main() {
   const p = createPlatform(settings);
   wireApps(p);
 
-  const router = startRouter((line) => p.logs.router(line));
+  const router = await startRouter(settings.dataDir, (line) => p.logs.router(line), (version) => p.routes.applied(version));
   let ready = false;
   const api = createApi(p, { ready: () => ready });
   const server = serve({ fetch: api.fetch, port: settings.apiPort, hostname: settings.bind });

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -9,14 +10,44 @@ export interface RouterProcess {
   stop(): Promise<void>;
 }
 
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * A router left by a platform that was killed keeps serving until now; it holds the port, so it
+ * is asked to finish its in-flight requests and go. Only a process running router/main.ts is touched.
+ */
+async function retirePreviousRouter(pidFile: string): Promise<void> {
+  const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return;
+  const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  if (!cmdline.includes(routerMain)) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 15_000;
+  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
 /**
  * The router is its own process so that it keeps serving while the platform restarts.
- * Its stdout carries one JSON access line per request, handed to `onAccess`.
+ * Its stdout carries one JSON access line per request, handed to `onAccess`; it acknowledges each
+ * route table it loads, handed to `onRoutes`.
  */
-export function startRouter(onAccess: (line: string) => void): RouterProcess {
+export async function startRouter(dataDir: string, onAccess: (line: string) => void, onRoutes: (version: number) => void): Promise<RouterProcess> {
+  const pidFile = path.join(dataDir, 'router.pid');
+  await retirePreviousRouter(pidFile).catch(() => {});
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', routerMain], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: process.env,
+  });
+  fs.writeFileSync(pidFile, `${child.pid}\n`);
+  child.on('message', (m: { type?: string; version?: number }) => {
+    if (m?.type === 'routes' && typeof m.version === 'number') onRoutes(m.version);
   });
   let buffered = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {

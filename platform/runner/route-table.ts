@@ -14,12 +14,21 @@ export interface Backend {
 export class RouteTable {
   private backends = new Map<string, Backend[]>();
   private version = 0;
+  private routerVersion = 0;
+  private waiters: Array<() => void> = [];
 
   constructor(
     private readonly file: string,
     private readonly hostsOf: (app: string) => string[],
     private readonly apps: () => string[],
-  ) {}
+  ) {
+    // Carry on from the table the router already serves, so versions keep increasing across restarts.
+    try {
+      this.version = Number(JSON.parse(fs.readFileSync(file, 'utf8')).version) || 0;
+    } catch {
+      this.version = 0;
+    }
+  }
 
   static inDataDir(dataDir: string, hostsOf: (app: string) => string[], apps: () => string[]) {
     return new RouteTable(path.join(dataDir, 'routes.json'), hostsOf, apps);
@@ -37,6 +46,27 @@ export class RouteTable {
   delete(app: string): void {
     this.backends.delete(app);
     this.publish();
+  }
+
+  /** The router loaded this version of the table. */
+  applied(version: number): void {
+    this.routerVersion = version;
+    if (version >= this.version) for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  /**
+   * Resolves once the router serves the latest table, so old backends can go without a request
+   * reaching them; gives up after `timeoutMs` (a router that is down serves nothing anyway).
+   */
+  settled(timeoutMs = 2000): Promise<void> {
+    if (this.routerVersion >= this.version) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /** Rewrites the file (e.g. after a domain change). */

@@ -77,6 +77,7 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
   const replace = async (app: App, specs: InstanceSpec[], old: Instance[], keep: Instance[]) => {
     const started = await startHealthy(specs);
     routeTo(app, [...keep, ...started]);
+    await routes.settled();
     stopInBackground(old);
     return started;
   };
