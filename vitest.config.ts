@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
     exclude: ['node_modules/**', '.paas-data/**'],
     // End-to-end tests build images and start containers on the real engine.
     testTimeout: 240_000,

@@ -7,7 +7,9 @@ import { createPlatform } from './platform.ts';
 import { wireApps } from './wiring.ts';
 import { createApi } from './api/server.ts';
 import { startRouter } from './router-process.ts';
+import { releasesRepo } from './release/releases-repo.ts';
 import { attachLogStream } from './api/routes/logs.ts';
+import { attachRunStream } from './api/routes/run.ts';
 
 /** `npm start`: the platform in the foreground until SIGINT/SIGTERM. */
 async function main() {
@@ -22,12 +24,14 @@ async function main() {
   const server = serve({ fetch: api.fetch, port: settings.apiPort, hostname: settings.bind });
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   attachLogStream(p, server);
+  attachRunStream(p, server);
   const apiPort = (server.address() as AddressInfo).port;
   const httpPort = await router.port;
   p.ports = { api: apiPort, http: httpPort };
   await p.docker.ping();
   await p.logs.start();
-  await p.runner.adopt();
+  releasesRepo(p.db).failAbandoned();
+  const stopSupervising = await p.runner.supervise();
   fs.writeFileSync(path.join(settings.dataDir, 'ports.json'), JSON.stringify({ api: apiPort, http: httpPort }) + '\n');
   ready = true;
 
@@ -42,6 +46,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     console.log(`-----> ${signal}: stopping (app containers keep running and are adopted on the next start)`);
+    stopSupervising();
     server.close();
     await router.stop();
     p.logs.close();

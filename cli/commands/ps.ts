@@ -11,6 +11,8 @@ interface Dyno {
   release: number;
   started_at: string | null;
   command: string | null;
+  restarts: number;
+  next_restart_at: string | null;
 }
 
 const base = (app: string) => `/api/apps/${encodeURIComponent(app)}`;
@@ -19,6 +21,12 @@ function uptime(since: string | null): string {
   if (!since) return '';
   const s = Math.max(0, Math.round((Date.now() - Date.parse(since)) / 1000));
   return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}
+
+function restartNote(d: Dyno): string {
+  if (!d.restarts) return '';
+  const wait = d.next_restart_at ? Math.max(0, Math.round((Date.parse(d.next_restart_at) - Date.now()) / 1000)) : 0;
+  return d.state === 'crashed' && wait > 0 ? ` restarted ${d.restarts}×, next restart in ${wait}s` : ` restarted ${d.restarts}×`;
 }
 
 /** `web=3 worker=2` → { web: 3, worker: 2 }; anything else is refused before a request is made. */
@@ -48,7 +56,7 @@ export function register(program: Command) {
       for (const d of dynos.sort((a, b) => a.dyno.localeCompare(b.dyno, 'en', { numeric: true }))) byType.set(d.type, [...(byType.get(d.type) ?? []), d]);
       for (const [type, list] of byType) {
         heading(`${type} (${list.length}): ${list[0].command ?? "(the image's CMD)"}`);
-        for (const d of list) console.log(`${d.dyno}: ${d.state} ${uptime(d.started_at)} (v${d.release})`);
+        for (const d of list) console.log(`${d.dyno}: ${d.state} ${uptime(d.started_at)} (v${d.release})${restartNote(d)}`.replace(/ +/g, ' '));
         console.log();
       }
     });

@@ -10,8 +10,10 @@ import { buildsRoutes } from './routes/builds.ts';
 import { configRoutes } from './routes/config.ts';
 import { releasesRoutes } from './routes/releases.ts';
 import { formationRoutes } from './routes/formation.ts';
+import { runRoutes } from './routes/run.ts';
 import { logsRoutes } from './routes/logs.ts';
 import { drainsRoutes } from './routes/drains.ts';
+import { domainsRoutes } from './routes/domains.ts';
 import { gitRoutes } from '../git/smart-http.ts';
 import { pushHookRoutes } from '../git/push-hook.ts';
 import crypto from 'node:crypto';
@@ -50,8 +52,10 @@ export function createApi(p: Platform, opts: { ready?: () => boolean } = {}) {
   api.route('/api/apps', configRoutes(p));
   api.route('/api/apps', releasesRoutes(p));
   api.route('/api/apps', formationRoutes(p));
+  api.route('/api/apps', runRoutes(p));
   api.route('/api/apps', logsRoutes(p));
   api.route('/api/apps', drainsRoutes(p));
+  api.route('/api/apps', domainsRoutes(p));
   // The web dashboard: its own cookie sessions + CSRF; it calls the API above in-process.
   api.route('/', dashboardRoutes(p, api));
   return api;

@@ -15,6 +15,10 @@ export function releasesRepo(db: Db) {
         return tx.insert(releases).values({ ...values, id: crypto.randomUUID(), version: (current?.v ?? 0) + 1 }).returning().get();
       }, { behavior: 'immediate' });
     },
+    /** Releases left pending by a platform that stopped mid-deploy never went live. */
+    failAbandoned(): number {
+      return db.update(releases).set({ status: 'failed' }).where(eq(releases.status, 'pending')).run().changes;
+    },
     setStatus(id: string, status: Release['status']): void {
       db.update(releases).set({ status }).where(eq(releases.id, id)).run();
     },

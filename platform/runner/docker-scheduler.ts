@@ -5,11 +5,19 @@ import { runToExit } from '../container-io.ts';
 
 const network = (app: string) => `paas-app-${app}`;
 
+const PROFILE = 'for f in /app/.profile.d/*.sh; do [ -r "$f" ] && . "$f"; done';
 /**
  * Runs a Procfile command as Heroku does (bash -c, after sourcing .profile.d), passing the command
- * as an argument ($0) rather than splicing it into the script.
+ * as an argument ($0) rather than splicing it into the script; an argv runs as it is.
  */
-const LAUNCHER = 'for f in /app/.profile.d/*.sh; do [ -r "$f" ] && . "$f"; done; if command -v bash >/dev/null; then exec bash -c "$0"; fi; exec sh -c "$0"';
+const SHELL_LAUNCHER = `${PROFILE}; if command -v bash >/dev/null; then exec bash -c "$0"; fi; exec sh -c "$0"`;
+const ARGV_LAUNCHER = `${PROFILE}; exec "$@"`;
+
+function cmd(command: string | string[] | null): string[] | undefined {
+  if (command === null) return undefined;
+  if (typeof command === 'string') return ['/bin/sh', '-c', SHELL_LAUNCHER, command];
+  return ['/bin/sh', '-c', ARGV_LAUNCHER, 'paas-run', ...command];
+}
 
 /** `owner` tells this platform's containers from another's on the same engine (say, a test run's). */
 export function dockerScheduler(docker: Docker, owner: string): Scheduler {
@@ -36,17 +44,22 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
       type: labels['paas.process'],
       dyno: labels['paas.dyno'],
       running: info.State.Running,
+      exitCode: info.State.Running ? undefined : info.State.ExitCode,
       ip: ip || undefined,
       startedAt: info.State.StartedAt,
     };
   };
 
-  const create = async (spec: InstanceSpec) => {
+  const create = async (spec: InstanceSpec, io: { tty?: boolean; stdin?: boolean } = {}) => {
     const net = await ensureNetwork(spec.app);
     return docker.createContainer({
+      Tty: io.tty ?? false,
+      OpenStdin: io.stdin ?? false,
+      StdinOnce: io.stdin ?? false,
+      AttachStdin: io.stdin ?? false,
       name: `paas-${spec.app}-${spec.dyno}-v${spec.release}-${crypto.randomBytes(3).toString('hex')}`,
       Image: spec.image,
-      Cmd: spec.command === null ? undefined : ['/bin/sh', '-c', LAUNCHER, spec.command],
+      Cmd: cmd(spec.command),
       Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
       User: '1000:1000',
       Labels: { 'paas.app': spec.app, 'paas.release': String(spec.release), 'paas.process': spec.type, 'paas.dyno': spec.dyno, 'paas.owner': owner },
@@ -88,10 +101,59 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
       return infos.filter((i): i is Docker.ContainerInspectInfo => !!i).map(toInstance);
     },
 
+    async get(id) {
+      return docker.getContainer(id).inspect().then(toInstance, () => undefined);
+    },
+
+    watchExits(onExit) {
+      let closed = false;
+      let stream: NodeJS.ReadableStream | undefined;
+      const subscribe = async () => {
+        while (!closed) {
+          try {
+            stream = (await docker.getEvents({ filters: JSON.stringify({ type: ['container'], event: ['die'], label: [`paas.owner=${owner}`] }) })) as NodeJS.ReadableStream;
+            let rest = '';
+            for await (const chunk of stream) {
+              rest += chunk.toString();
+              let nl;
+              while ((nl = rest.indexOf('\n')) >= 0) {
+                const event = JSON.parse(rest.slice(0, nl));
+                rest = rest.slice(nl + 1);
+                const app = event?.Actor?.Attributes?.['paas.app'];
+                if (app && event?.Actor?.Attributes?.['paas.dyno']) onExit(app);
+              }
+            }
+          } catch {
+            /* the engine restarted or the stream broke: subscribe again */
+          }
+          if (!closed) await new Promise((r) => setTimeout(r, 1000));
+        }
+      };
+      void subscribe();
+      return () => {
+        closed = true;
+        (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+      };
+    },
+
     async stop(id, graceSeconds) {
       const container = docker.getContainer(id);
       await container.stop({ t: graceSeconds }).catch(() => {});
       await container.remove({ force: true }).catch(() => {});
+    },
+
+    async attach(spec, tty) {
+      const container = await create(spec, { tty, stdin: true });
+      const stream = await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true });
+      // 'next-exit': waiting on a container that has not started yet would return at once.
+      const exited = container.wait({ condition: 'next-exit' }).then((r: { StatusCode: number }) => r.StatusCode);
+      await container.start();
+      return {
+        stream,
+        resize: (cols, rows) => container.resize({ w: cols, h: rows }).catch(() => {}),
+        exited,
+        remove: () => container.remove({ force: true }).catch(() => {}),
+      };
     },
 
     async recentOutput(id, lines) {

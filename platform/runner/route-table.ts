@@ -35,7 +35,9 @@ export class RouteTable {
   }
 
   set(app: string, backends: Backend[]): void {
-    this.backends.set(app, backends);
+    const sorted = [...backends].sort((a, b) => a.dyno.localeCompare(b.dyno));
+    if (JSON.stringify(sorted) === JSON.stringify(this.backends.get(app))) return;
+    this.backends.set(app, sorted);
     this.publish();
   }
 

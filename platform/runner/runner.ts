@@ -6,8 +6,12 @@ import { appsRepo } from '../apps/apps-repo.ts';
 import { formationRepo } from './formation-repo.ts';
 import { waitForPort } from './health.ts';
 import type { Instance, InstanceSpec } from './scheduler.ts';
+import { serialized } from './app-queue.ts';
+import { Backoff } from './backoff.ts';
 
 export const APP_PORT = 5000;
+/** Process types that run once rather than as part of the formation. */
+export const ONE_OFF_TYPES = new Set(['release', 'run']);
 const DEFAULT_MEMORY_MB = 512;
 
 export interface RunnerOptions {
@@ -23,7 +27,7 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
     const formation = formationRepo(p.db).forApp(app.id);
     const specs: InstanceSpec[] = [];
     for (const [type, { quantity, memoryMb }] of Object.entries(formation)) {
-      if (!(type in r.processTypes) || type === 'release') continue;
+      if (!(type in r.processTypes) || ONE_OFF_TYPES.has(type)) continue;
       for (let i = 1; i <= quantity; i++) {
         const dyno = `${type}.${i}`;
         specs.push({
@@ -41,14 +45,21 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
     return specs;
   };
 
-  const isGone = (id: string) => async () => !(await scheduler.list()).some((i) => i.id === id && i.running);
+  const isGone = (id: string) => async () => !(await scheduler.get(id))?.running;
+  /** Containers being stopped on purpose: their exit is not a crash. */
+  const stopping = new Set<string>();
+  const crashes = new Backoff();
 
   const routeTo = (app: App, instances: Instance[]) =>
     routes.set(app.name, instances.filter((i) => i.type === 'web' && i.ip).map((i) => ({ dyno: i.dyno, host: i.ip!, port: APP_PORT })));
 
   const stopInBackground = (instances: Instance[]) => {
     for (const i of instances) {
-      scheduler.stop(i.id, opts.stopGraceSeconds).catch((err) => console.error(`stopping ${i.dyno} failed:`, err));
+      stopping.add(i.id);
+      scheduler
+        .stop(i.id, opts.stopGraceSeconds)
+        .catch((err) => console.error(`stopping ${i.dyno} failed:`, err))
+        .finally(() => stopping.delete(i.id));
     }
   };
 
@@ -67,7 +78,8 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
         ].join('\n'));
       }));
     } catch (err) {
-      await Promise.all(started.map((inst) => scheduler.stop(inst.id, 0)));
+      started.forEach((inst) => stopping.add(inst.id));
+      await Promise.all(started.map((inst) => scheduler.stop(inst.id, 0).finally(() => stopping.delete(inst.id))));
       throw err;
     }
     return started;
@@ -82,6 +94,50 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
     return started;
   };
 
+  const reconciling = new Set<string>();
+
+  const reconcileNow = async (app: App) => {
+    const r = currentRelease(app);
+    const all = await scheduler.list(app.name);
+    const specs = r ? specsFor(app, r) : [];
+    const wanted = new Set(specs.map((s) => s.dyno));
+    // One-off processes (release phase, `paas run`) belong to whoever started them.
+    const live = all.filter((i) => i.running && !stopping.has(i.id) && !ONE_OFF_TYPES.has(i.type));
+    const keep: Instance[] = [];
+    for (const i of live) {
+      if (i.release === r?.version && wanted.has(i.dyno) && !keep.some((k) => k.dyno === i.dyno)) keep.push(i);
+    }
+    const strays = live.filter((i) => !keep.includes(i));
+    const dead = all.filter((i) => !i.running && !stopping.has(i.id));
+
+    for (const d of dead.filter((d) => wanted.has(d.dyno) && d.release === r?.version)) {
+      const next = crashes.delayBeforeNext(app.name, d.dyno);
+      p.events.record(app.name, 'dyno.crashed', 'platform', `${d.dyno} crashed (exit ${d.exitCode ?? '?'}); restarting ${next === 0 ? 'now' : `in ${Math.round(next / 1000)} s`}`);
+    }
+    for (const d of dead) {
+      stopping.add(d.id);
+      await scheduler.stop(d.id, 0).finally(() => stopping.delete(d.id));
+    }
+
+    const now = Date.now();
+    for (const k of keep) {
+      if (k.startedAt && now - Date.parse(k.startedAt) > 10 * 60_000) crashes.forget(app.name, k.dyno);
+    }
+    const due = specs.filter((s) => !keep.some((k) => k.dyno === s.dyno) && crashes.due(app.name, s.dyno, now));
+    const started: Instance[] = [];
+    await Promise.all(due.map(async (spec) => {
+      crashes.restarting(app.name, spec.dyno, now);
+      try {
+        started.push(...(await startHealthy([spec])));
+        p.events.record(app.name, 'dyno.restarted', 'platform', `Started ${spec.dyno} on v${spec.release}`);
+      } catch (err) {
+        p.events.record(app.name, 'dyno.crashed', 'platform', `${spec.dyno} failed to start: ${(err as Error).message.split('\n')[0]}`);
+      }
+    }));
+    routeTo(app, [...keep, ...started]);
+    stopInBackground(strays);
+  };
+
   const currentRelease = (app: App) => {
     const release = releaseService(p).current(app);
     return release?.imageDigest ? releaseService(p).runnable(release) : undefined;
@@ -91,9 +147,10 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
     /** Moves every process of the app onto `release`; if anything fails the old ones keep serving. */
     async deploy(app: App, release: Release, out: (line: string) => void): Promise<void> {
       const r = releaseService(p).runnable(release);
-      formationRepo(p.db).addTypes(app.id, Object.keys(r.processTypes).filter((t) => t !== 'release'));
+      formationRepo(p.db).addTypes(app.id, Object.keys(r.processTypes).filter((t) => !ONE_OFF_TYPES.has(t)));
       const specs = specsFor(app, r);
       await replace(app, specs, await scheduler.list(app.name), []);
+      crashes.forget(app.name);
       out(`       ${specs.length ? specs.map((s) => s.dyno).join(', ') : 'no processes (scale with paas ps:scale)'} up on v${r.version}`);
     },
 
@@ -117,32 +174,72 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
       const old = all.filter(match);
       const specs = specsFor(app, r).filter(match);
       await replace(app, specs, old, all.filter((i) => !match(i) && i.running && i.release === r.version));
+      for (const spec of specs) crashes.forget(app.name, spec.dyno);
       return specs.map((s) => s.dyno);
     },
 
-    /** What runs, with Heroku's states: up (serving), starting, crashed. */
+    /** What runs, with Heroku's states: up (serving), starting, crashed (with its restart count). */
     async dynos(app: App) {
       const r = currentRelease(app);
       const routed = new Set(routes.get(app.name).map((b) => b.host));
-      return (await scheduler.list(app.name)).map((i) => ({
-        ...i,
-        state: !i.running ? 'crashed' : i.type !== 'web' || (i.ip && routed.has(i.ip)) ? 'up' : 'starting',
+      const instances = (await scheduler.list(app.name)).filter((i) => i.running && !stopping.has(i.id));
+      const view = instances.map((i) => ({
+        dyno: i.dyno,
+        type: i.type,
+        release: i.release,
+        startedAt: i.startedAt,
+        state: i.type !== 'web' || (i.ip && routed.has(i.ip)) ? 'up' : 'starting',
         command: r?.processTypes[i.type] ?? null,
+        restarts: crashes.get(app.name, i.dyno)?.restarts ?? 0,
+        nextRestartAt: undefined as string | undefined,
       }));
+      // A dyno of the formation with nothing running is crashed, waiting for its next restart.
+      for (const spec of r ? specsFor(app, r) : []) {
+        if (view.some((d) => d.dyno === spec.dyno)) continue;
+        const backoff = crashes.get(app.name, spec.dyno);
+        view.push({
+          dyno: spec.dyno, type: spec.type, release: spec.release, startedAt: undefined, state: 'crashed', command: r!.processTypes[spec.type] ?? null,
+          restarts: backoff?.restarts ?? 0, nextRestartAt: backoff ? new Date(backoff.nextAt).toISOString() : undefined,
+        });
+      }
+      return view;
     },
 
-    /** At start: route to what already runs for each app's current release; stop what belongs to none. */
-    async adopt(): Promise<void> {
-      const all = await scheduler.list();
-      for (const app of appsRepo(p.db).all()) {
-        const current = releaseService(p).current(app);
-        const mine = all.filter((i) => i.app === app.name);
-        const keep = mine.filter((i) => i.running && i.release === current?.version);
-        routeTo(app, keep);
-        stopInBackground(mine.filter((i) => !keep.includes(i)));
-      }
-      const known = new Set(appsRepo(p.db).all().map((a) => a.name));
-      stopInBackground(all.filter((i) => !known.has(i.app)));
+    /**
+     * Makes what runs match the current release × formation after anything the platform did not
+     * ask for: crashes (restarted at once, then with backoff), adopted containers after a platform
+     * restart, duplicates and strays. Safe to run at any time; serialized with deploys.
+     */
+    reconcile(app: App): Promise<void> {
+      if (reconciling.has(app.id)) return Promise.resolve();
+      reconciling.add(app.id);
+      return serialized(app.id, async () => {
+        reconciling.delete(app.id);
+        await reconcileNow(app);
+      });
+    },
+
+    /**
+     * Reconciles every app now (resolving when that first pass is done), then whenever a container
+     * exits and every few seconds. Returns the function that stops supervising.
+     */
+    async supervise(intervalMs = 5000): Promise<() => void> {
+      const pass = async () => {
+        const apps = appsRepo(p.db).all();
+        const known = new Set(apps.map((a) => a.name));
+        stopInBackground((await scheduler.list()).filter((i) => !known.has(i.app) && !stopping.has(i.id)));
+        await Promise.all(apps.map((app) => this.reconcile(app).catch((err) => console.error(`reconcile of ${app.name} failed:`, err))));
+      };
+      await pass();
+      const stopWatching = scheduler.watchExits((name) => {
+        const app = appsRepo(p.db).byName(name);
+        if (app) void this.reconcile(app).catch((err) => console.error(`reconcile of ${name} failed:`, err));
+      });
+      const timer = setInterval(() => void pass().catch((err) => console.error('reconcile failed:', err)), intervalMs);
+      return () => {
+        clearInterval(timer);
+        stopWatching();
+      };
     },
 
     async teardown(app: App): Promise<string[]> {

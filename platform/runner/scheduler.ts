@@ -5,8 +5,8 @@ export interface InstanceSpec {
   type: string;
   dyno: string;
   image: string;
-  /** A Procfile command, or null for the image's own CMD. */
-  command: string | null;
+  /** A shell command (Procfile), an argv (`paas run a b c`), or null for the image's own CMD. */
+  command: string | string[] | null;
   env: Record<string, string>;
   memoryMb: number;
 }
@@ -19,6 +19,7 @@ export interface Instance {
   type: string;
   dyno: string;
   running: boolean;
+  exitCode: number | undefined;
   ip: string | undefined;
   startedAt: string | undefined;
 }
@@ -30,6 +31,10 @@ export interface Instance {
 export interface Scheduler {
   start(spec: InstanceSpec): Promise<Instance>;
   list(app?: string): Promise<Instance[]>;
+  /** One instance, or undefined once it is gone. */
+  get(id: string): Promise<Instance | undefined>;
+  /** Calls `onExit` whenever one of this platform's containers exits, for whatever reason. */
+  watchExits(onExit: (app: string) => void): () => void;
   /** SIGTERM, then SIGKILL after the grace period, then remove. */
   stop(id: string, graceSeconds: number): Promise<void>;
   /**
@@ -37,8 +42,20 @@ export interface Scheduler {
    * killed after `timeoutMs`, removed afterwards. Resolves to its exit code (null when timed out).
    */
   runOnce(spec: InstanceSpec, onLine: (line: string) => void, timeoutMs: number): Promise<number | null>;
+  /** A one-off process attached to the caller (`paas run`): stdin/stdout as a stream, removed when done. */
+  attach(spec: InstanceSpec, tty: boolean): Promise<AttachedProcess>;
   /** Tail of a container's output, for error messages. */
   recentOutput(id: string, lines: number): Promise<string>;
   /** Every container and network of an app, with what was removed. */
   removeApp(app: string): Promise<string[]>;
+}
+
+export interface AttachedProcess {
+  /** Raw bytes both ways with a TTY; without one, the engine's multiplexed stdout/stderr frames. */
+  stream: NodeJS.ReadWriteStream;
+  resize(cols: number, rows: number): Promise<void>;
+  /** The exit code once it ends. */
+  exited: Promise<number>;
+  /** Kills it (if still running) and removes the container. */
+  remove(): Promise<void>;
 }

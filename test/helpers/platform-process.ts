@@ -1,13 +1,18 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Per test run (set by test/global-setup.ts), so one run's clean-up never touches another's. */
+export const ownersFile = () => process.env.PAAS_TEST_OWNERS_FILE ?? path.join(os.tmpdir(), 'paas-test-owners-unmanaged');
 
 export interface RunningPlatform {
   dataDir: string;
+  /** The `paas.owner` label of everything this platform creates on the engine. */
+  owner: string;
   apiUrl: string;
   httpPort: number;
   token: string;
@@ -22,6 +27,9 @@ export interface RunningPlatform {
 export async function startPlatform(opts: { dataDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunningPlatform> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'paas-e2e-'));
   const token = 'e2e-admin-token-' + path.basename(dataDir);
+  const owner = crypto.createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 12);
+  // The suite's teardown removes what test platforms leave on the engine (test/global-setup.ts).
+  fs.appendFileSync(ownersFile(), owner + '\n');
   fs.rmSync(path.join(dataDir, 'ports.json'), { force: true });
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'platform/main.ts')], {
     cwd: ROOT,
@@ -45,6 +53,7 @@ export async function startPlatform(opts: { dataDir?: string; env?: NodeJS.Proce
   await waitFor(async () => ((await fetch(`${apiUrl}/healthz`).catch(() => undefined))?.ok ? true : undefined), 30_000, () => out);
   return {
     dataDir,
+    owner,
     apiUrl,
     httpPort: ports.http,
     token,

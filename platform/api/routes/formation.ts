@@ -20,7 +20,10 @@ export function formationRoutes(p: Platform) {
     })
     .get('/:app/dynos', async (c) => {
       const dynos = await p.runner.dynos(apps.get(c.req.param('app')));
-      return c.json(dynos.map((d) => ({ dyno: d.dyno, type: d.type, state: d.state, release: d.release, started_at: d.startedAt, command: d.command })));
+      return c.json(dynos.map((d) => ({
+        dyno: d.dyno, type: d.type, state: d.state, release: d.release, started_at: d.startedAt, command: d.command,
+        restarts: d.restarts, next_restart_at: d.nextRestartAt ?? null,
+      })));
     })
     .post('/:app/dynos/restart', async (c) => {
       const app = apps.get(c.req.param('app'));

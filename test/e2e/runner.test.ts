@@ -1,0 +1,115 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { paas, startPlatform, waitFor, type RunningPlatform } from '../helpers/platform-process.ts';
+import { addRemote, commitAll, fixtureRepo, push, routerGet } from '../helpers/git-app.ts';
+
+const APP = 'run-env';
+
+interface Dyno {
+  dyno: string;
+  state: string;
+  restarts?: number;
+}
+
+const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
+
+/** The runner: crash recovery, one-off runs, hardening, adoption after a platform crash. */
+describe('runner', () => {
+  let platform: RunningPlatform;
+  let dir: string;
+  const cli = (...args: string[]) => paas(platform, [...args.slice(0, 1), '-a', APP, ...args.slice(1)]);
+  const dynos = async () => JSON.parse((await cli('ps', '--json')).stdout) as Dyno[];
+  const containers = () =>
+    docker('ps', '-q', '--filter', `label=paas.owner=${platform.owner}`, '--filter', `label=paas.app=${APP}`, '--filter', 'label=paas.process=web').split('\n').filter(Boolean);
+
+  beforeAll(async () => {
+    platform = await startPlatform({ env: { PAAS_BOOT_TIMEOUT: '8', PAAS_STOP_GRACE: '3' } });
+    dir = fixtureRepo('env-app');
+    expect((await paas(platform, ['apps:create', APP])).code).toBe(0);
+    addRemote(dir, platform, APP);
+    const pushed = await push(dir);
+    expect(pushed.code, pushed.output).toBe(0);
+    expect((await cli('config:set', 'SECRET_FOR_RUN=visible-in-run')).code).toBe(0);
+  });
+  afterAll(async () => {
+    await paas(platform, ['apps:destroy', APP, '--confirm', APP]);
+    await platform?.stop();
+  });
+
+  it('paas run exits with the command’s code and sees the config', async () => {
+    const exit = await cli('run', 'sh', '-c', 'exit 3');
+    expect(exit.code).toBe(3);
+    const env = await cli('run', 'env');
+    expect(env.code, env.stderr).toBe(0);
+    expect(env.stdout).toContain('SECRET_FOR_RUN=visible-in-run');
+    expect(env.stdout).toMatch(/DYNO=run\.[0-9a-f]{4}/);
+    const extra = await cli('run', '-e', 'EXTRA=1', 'echo extra=$EXTRA');
+    expect(extra.stdout.trim()).toBe('extra=1');
+    const empty = await cli('run', '');
+    expect(empty.code).not.toBe(0);
+    expect(empty.stderr).toMatch(/give a command/);
+    expect(docker('ps', '-aq', '--filter', `label=paas.owner=${platform.owner}`, '--filter', 'label=paas.process=run')).toBe('');
+  });
+
+  it('replaces a killed web process while the others keep answering', async () => {
+    expect((await cli('ps:scale', 'web=2')).code).toBe(0);
+    const [victim] = containers();
+    docker('kill', victim);
+    for (let i = 0; i < 10; i++) expect((await routerGet(platform, `${APP}.localhost`)).status).toBe(200);
+    await waitFor(async () => {
+      const now = containers();
+      return now.length === 2 && !now.some((c) => victim.startsWith(c)) ? true : undefined;
+    }, 60_000, () => `${containers().join(',')} (killed ${victim})\n${platform.output()}`);
+    const ps = await dynos();
+    expect(ps.filter((d) => d.dyno.startsWith('web.')).map((d) => d.state)).toEqual(['up', 'up']);
+    expect((await cli('ps:scale', 'web=1')).code).toBe(0);
+  });
+
+  it('restarts a crashing process with backoff, visible in ps', async () => {
+    expect((await cli('ps:scale', 'crasher=1')).code).toBe(0);
+    const crasher = await waitFor(async () => {
+      const d = (await dynos()).find((x) => x.dyno === 'crasher.1');
+      return d && d.state === 'crashed' && (d.restarts ?? 0) >= 2 ? d : undefined;
+    }, 90_000, () => platform.output());
+    expect(crasher.restarts).toBeGreaterThanOrEqual(2);
+    const text = await cli('ps');
+    expect(text.stdout).toMatch(/crasher\.1: crashed .*restart/);
+    expect((await cli('ps:scale', 'crasher=0')).code).toBe(0);
+  });
+
+  it('runs every container hardened', async () => {
+    const [id] = containers();
+    const info = JSON.parse(docker('inspect', id))[0];
+    expect(info.Config.User).toBe('1000:1000');
+    expect(info.HostConfig.Privileged).toBe(false);
+    expect(info.HostConfig.CapDrop).toEqual(['ALL']);
+    expect(info.HostConfig.SecurityOpt).toContain('no-new-privileges');
+    expect(info.HostConfig.Memory).toBe(512 * 1024 * 1024);
+    expect(info.HostConfig.PidsLimit).toBeGreaterThan(0);
+    expect(info.HostConfig.Binds ?? []).toEqual([]);
+    expect(info.Mounts).toEqual([]);
+    expect(info.HostConfig.NetworkMode).toBe(`paas-app-${APP}`);
+    for (const label of ['paas.app', 'paas.release', 'paas.process', 'paas.dyno']) expect(info.Config.Labels[label]).toBeTruthy();
+  });
+
+  it('fails a deploy whose web never binds $PORT and keeps the previous release', async () => {
+    fs.writeFileSync(path.join(dir, 'Procfile'), 'web: python3 -c "import time; time.sleep(600)"\n');
+    commitAll(dir, 'never binds');
+    const res = await push(dir);
+    expect(res.code).not.toBe(0);
+    expect(res.output).toMatch(/web\.1 did not accept connections on \$PORT/);
+    expect((await routerGet(platform, `${APP}.localhost`)).body).toContain('hello from env-app');
+    execFileSync('git', ['reset', '-q', '--hard', 'HEAD~1'], { cwd: dir });
+  });
+
+  it('adopts running containers after the platform is killed, without duplicates', async () => {
+    const before = containers().sort();
+    await platform.kill();
+    platform = await startPlatform({ dataDir: platform.dataDir, env: { PAAS_BOOT_TIMEOUT: '8', PAAS_STOP_GRACE: '3' } });
+    expect((await routerGet(platform, `${APP}.localhost`)).body).toContain('hello from env-app');
+    expect(containers().sort()).toEqual(before);
+    expect((await dynos()).map((d) => d.dyno)).toEqual(['web.1']);
+  });
+});
