@@ -84,4 +84,15 @@ export function register(program: Command) {
       const result = await api<{ restarted: string[] }>('POST', `${base(app)}/dynos/restart`, target ? { type: target } : {});
       console.log(`Restarting ${target ?? 'all dynos'} on ${app}... done (${result.restarted.join(', ') || 'nothing was running'})`);
     });
+
+  program
+    .command('ps:stop')
+    .description('stop a process type or one dyno now (formation dynos are started again; scale to 0 to keep them down)')
+    .argument('<target>', 'TYPE or DYNO, e.g. worker or run.ab12')
+    .option('-a, --app <name>', 'app name')
+    .action(async (target: string, opts: { app?: string }) => {
+      const app = resolveApp(opts.app);
+      const result = await api<{ stopped: string[] }>('POST', `${base(app)}/dynos/stop`, { type: target });
+      console.log(`Stopping ${result.stopped.join(', ')} on ${app}... done`);
+    });
 }

@@ -37,6 +37,18 @@ export function formationService(p: Platform) {
       });
     },
 
+    /**
+     * Stops a process type or one dyno now, as Heroku's ps:stop does: formation processes are
+     * started again by the supervisor (scale to 0 to keep them down); one-off runs just end.
+     */
+    async stop(app: App, target: string, user: string) {
+      const matching = (await p.scheduler.list(app.name)).filter((i) => i.running && (i.type === target || i.dyno === target));
+      if (matching.length === 0) throw new PlatformError(404, 'not_found', `no process ${target} is running on ${app.name}`);
+      await Promise.all(matching.map((i) => p.scheduler.stop(i.id, p.settings.stopGraceSeconds)));
+      p.events.record(app.name, 'dynos.stopped', user, `Stopped ${matching.map((i) => i.dyno).join(', ')}`);
+      return matching.map((i) => i.dyno);
+    },
+
     /** All processes, a type (`web`) or one dyno (`web.2`). */
     async restart(app: App, target: string | undefined, user: string) {
       const match = (i: { type: string; dyno: string }) => !target || i.type === target || i.dyno === target;

@@ -53,6 +53,17 @@ describe('runner', () => {
     expect(docker('ps', '-aq', '--filter', `label=paas.owner=${platform.owner}`, '--filter', 'label=paas.process=run')).toBe('');
   });
 
+  it('run:detached starts a one-off that ps lists and ps:stop ends', async () => {
+    const started = await cli('run:detached', 'sleep', '300');
+    expect(started.code, started.stderr).toBe(0);
+    const dyno = /(run\.[0-9a-f]{4})/.exec(started.stdout)![1];
+    expect((await dynos()).map((d) => d.dyno)).toContain(dyno);
+    const stopped = await cli('ps:stop', dyno);
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect((await dynos()).map((d) => d.dyno)).not.toContain(dyno);
+    expect((await cli('ps:stop', 'nope')).stderr).toMatch(/no process nope is running/);
+  });
+
   it('replaces a killed web process while the others keep answering', async () => {
     expect((await cli('ps:scale', 'web=2')).code).toBe(0);
     const [victim] = containers();

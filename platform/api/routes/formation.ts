@@ -8,6 +8,7 @@ import { jsonBody } from '../body.ts';
 
 const Scale = z.record(z.string(), z.number({ error: 'quantities are numbers' }));
 const Restart = z.object({ type: z.string().optional() });
+const Stop = z.object({ type: z.string({ error: 'give a process type or dyno to stop' }) });
 
 export function formationRoutes(p: Platform) {
   const apps = appsService(p);
@@ -24,6 +25,11 @@ export function formationRoutes(p: Platform) {
         dyno: d.dyno, type: d.type, state: d.state, release: d.release, started_at: d.startedAt, command: d.command,
         restarts: d.restarts, next_restart_at: d.nextRestartAt ?? null,
       })));
+    })
+    .post('/:app/dynos/stop', async (c) => {
+      const app = apps.get(c.req.param('app'));
+      const { type } = await jsonBody(c, Stop);
+      return c.json({ stopped: await formation.stop(app, type, c.var.user.name) });
     })
     .post('/:app/dynos/restart', async (c) => {
       const app = apps.get(c.req.param('app'));
