@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { readSettings } from './settings.ts';
+import { setUp } from './setup/set-up.ts';
 import { createPlatform } from './platform.ts';
 import { wireApps } from './wiring.ts';
 import { createApi } from './api/server.ts';
@@ -13,8 +14,8 @@ import { attachRunStream } from './api/routes/run.ts';
 
 /** `npm start`: the platform in the foreground until SIGINT/SIGTERM. */
 async function main() {
-  const started = Date.now();
   const settings = readSettings();
+  await setUp(settings.dataDir);
   const p = createPlatform(settings);
   wireApps(p);
 
@@ -35,7 +36,8 @@ async function main() {
   fs.writeFileSync(path.join(settings.dataDir, 'ports.json'), JSON.stringify({ api: apiPort, http: httpPort }) + '\n');
   ready = true;
 
-  console.log(`-----> paas is up (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  // Since the process started, module loading included.
+  console.log(`-----> paas is up (${process.uptime().toFixed(1)} s)`);
   console.log(`       Dashboard:   http://${settings.bind}:${apiPort}/`);
   console.log(`       API:         http://${settings.bind}:${apiPort}/api   (PAAS_API_URL)`);
   console.log(`       Router:      http://APP.${settings.domain}:${httpPort}/`);

@@ -65,9 +65,12 @@ function main() {
 
   console.log('-----> Installing npm packages');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const result = spawnSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  // A fresh checkout gets `npm ci`; an existing node_modules is updated in place (much faster,
+  // and nothing disappears under a platform or test run that is using it).
+  const command = fs.existsSync(modulesDir) ? 'install' : 'ci';
+  const result = spawnSync(npm, [command, '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
   if (result.error || result.status !== 0) {
-    console.error(` !     npm ci failed${result.error ? `: ${result.error.message}` : ` (exit ${result.status})`}`);
+    console.error(` !     npm ${command} failed${result.error ? `: ${result.error.message}` : ` (exit ${result.status})`}`);
     process.exit(1);
   }
   fs.writeFileSync(stampPath, stamp);
