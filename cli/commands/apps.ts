@@ -10,6 +10,8 @@ export interface AppView {
   created_at: string;
   web_url: string;
   git_url: string;
+  release?: number | null;
+  formation?: { type: string; quantity: number }[];
 }
 
 export function register(program: Command) {
@@ -53,6 +55,8 @@ export function register(program: Command) {
         { field: 'Git URL', value: app.git_url },
         { field: 'Web URL', value: app.web_url },
         { field: 'Created', value: app.created_at },
+        { field: 'Release', value: app.release ? `v${app.release}` : '(none yet: git push paas main)' },
+        { field: 'Dynos', value: (app.formation ?? []).map((f) => `${f.type}: ${f.quantity}`).join(', ') || '-' },
       ], ['field', 'value'], { header: false });
     });
 

@@ -5,6 +5,8 @@ import type { App } from '../../store/schema.ts';
 import { appsService } from '../../apps/apps-service.ts';
 import type { ApiEnv } from '../api-env.ts';
 import { jsonBody } from '../body.ts';
+import { releaseService } from '../../release/release-service.ts';
+import { formationService } from '../../runner/formation-service.ts';
 
 const CreateApp = z.object({ name: z.string({ error: 'name is required' }) });
 
@@ -28,7 +30,11 @@ export function appsRoutes(p: Platform) {
       const app = await apps.create(name, c.var.user.name);
       return c.json(appView(p, app, new URL(c.req.url).origin), 201);
     })
-    .get('/:app', (c) => c.json(appView(p, apps.get(c.req.param('app')), new URL(c.req.url).origin)))
+    .get('/:app', (c) => {
+      const app = apps.get(c.req.param('app'));
+      const current = releaseService(p).current(app);
+      return c.json({ ...appView(p, app, new URL(c.req.url).origin), release: current?.version ?? null, formation: formationService(p).list(app) });
+    })
     .delete('/:app', async (c) => {
       const removed = await apps.destroy(c.req.param('app'), c.var.user.name);
       return c.json({ name: c.req.param('app'), removed });
