@@ -95,8 +95,11 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
   };
 
   const reconciling = new Set<string>();
+  /** Apps being destroyed: nothing may be started for them again. */
+  const destroying = new Set<string>();
 
   const reconcileNow = async (app: App) => {
+    if (destroying.has(app.id)) return;
     const r = currentRelease(app);
     const all = await scheduler.list(app.name);
     const specs = r ? specsFor(app, r) : [];
@@ -242,9 +245,13 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
       };
     },
 
+    /** Removes everything that runs for the app, after any change in flight, and keeps it removed. */
     async teardown(app: App): Promise<string[]> {
-      routes.delete(app.name);
-      return scheduler.removeApp(app.name);
+      destroying.add(app.id);
+      return serialized(app.id, async () => {
+        routes.delete(app.name);
+        return scheduler.removeApp(app.name);
+      });
     },
   };
 }
