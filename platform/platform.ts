@@ -1,16 +1,16 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { eq } from 'drizzle-orm';
 import type Docker from 'dockerode';
 import type { Settings } from './settings.ts';
 import { openDb, type Db } from './store/db.ts';
-import { domains, type App } from './store/schema.ts';
+import type { App } from './store/schema.ts';
 import { createSecretBox, type SecretBox } from './secrets/secret-box.ts';
 import { fileSecret } from './secrets/file-secret.ts';
 import { tokensRepo } from './auth/tokens.ts';
 import { eventsRepo } from './events/events-repo.ts';
 import { appsRepo } from './apps/apps-repo.ts';
+import { domainsRepo } from './domains/domains-repo.ts';
 import { createDocker } from './docker.ts';
 import type { Teardown } from './apps/apps-service.ts';
 import type { Scheduler } from './runner/scheduler.ts';
@@ -51,7 +51,7 @@ export function createPlatform(settings: Settings, dbFile = path.join(settings.d
   const owner = crypto.createHash('sha256').update(settings.dataDir).digest('hex').slice(0, 12);
   const hostsOf = (app: string) => {
     const row = appsRepo(db).byName(app);
-    const custom = row ? db.select().from(domains).where(eq(domains.appId, row.id)).all().map((d) => d.hostname) : [];
+    const custom = row ? domainsRepo(db).ofApp(row.id).map((d) => d.hostname) : [];
     return [`${app}.${settings.domain}`, ...custom];
   };
   const p = {
@@ -69,7 +69,7 @@ export function createPlatform(settings: Settings, dbFile = path.join(settings.d
     teardowns: [],
   } as Omit<Platform, 'runner' | 'logs'> as Platform;
   p.runner = createRunner(p, { bootTimeoutMs: settings.bootTimeoutMs, stopGraceSeconds: settings.stopGraceSeconds });
-  p.logs = createLogs({ dataDir: settings.dataDir, db, docker, owner });
+  p.logs = createLogs({ dataDir: settings.dataDir, db, docker, owner }, { retention: settings.logLines });
   p.events = withLogLines(p.events, p.logs);
   return p;
 }

@@ -53,16 +53,30 @@ export function formatAccess(f: AccessFields): string {
 }
 
 /**
- * The production sink: one JSON object per line on stdout. Access lines are
+ * The production sink: one JSON object per line on stdout. Lines are gathered
+ * and written every `flushMs` or `flushBytes`, whichever comes first: a write
+ * per request was a syscall per request, a sixth of the router's CPU under
+ * load (bench/router, docs/BENCHMARKS.md). Access lines are
  * best-effort: if the platform stops reading, lines are dropped (and counted on
  * stderr) once `maxBuffered` bytes are waiting, rather than growing without bound.
+ * Call `flush()` before exiting.
  */
-export function stdoutSink(maxBuffered = 4 * 1024 * 1024): AccessSink {
+export function stdoutSink(maxBuffered = 4 * 1024 * 1024, flushMs = 20, flushBytes = 32 * 1024): AccessSink & { flush(): void } {
   // If the platform went away the pipe breaks; that must never take the router down.
   process.stdout.on('error', () => {});
   let dropped = 0;
-  return (entry) => {
-    if (process.stdout.writableLength > maxBuffered) {
+  let pending = '';
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (!pending) return;
+    const chunk = pending;
+    pending = '';
+    process.stdout.write(chunk);
+  };
+  const sink = (entry: AccessEntry) => {
+    if (process.stdout.writableLength + pending.length > maxBuffered) {
       if (dropped++ === 0) process.stderr.write('router: stdout is not being read; dropping access lines\n');
       return;
     }
@@ -70,6 +84,9 @@ export function stdoutSink(maxBuffered = 4 * 1024 * 1024): AccessSink {
       process.stderr.write(`router: dropped ${dropped} access lines\n`);
       dropped = 0;
     }
-    process.stdout.write(`${JSON.stringify(entry)}\n`);
+    pending += `${JSON.stringify(entry)}\n`;
+    if (pending.length >= flushBytes) flush();
+    else timer ??= setTimeout(flush, flushMs);
   };
+  return Object.assign(sink, { flush });
 }

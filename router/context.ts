@@ -60,8 +60,42 @@ export function writeLine(ctx: RouterContext, route: AppRoute | undefined, line:
   }
 }
 
-/** Rewrite the request head for the backend: hop-by-hop out, X-Forwarded-* and X-Request-Id in. */
-export function prepareHeaders(req: http.IncomingMessage, requestId: string, fwd: string, upgrade: boolean) {
+// Headers forwardHeaders sets itself, and hop-by-hop ones; names listed in Connection go too.
+const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'connection', 'upgrade', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-port', 'x-forwarded-host', 'x-request-id', 'x-request-start']);
+const NEVER_NOMINATED = new Set(['host', 'content-length', 'transfer-encoding']);
+
+/**
+ * The request head for the backend as a flat [name, value, …] list, from the client's raw
+ * headers (their case and order kept): hop-by-hop out, X-Forwarded-* and X-Request-Id in.
+ */
+export function forwardHeaders(req: http.IncomingMessage, requestId: string, fwd: string): string[] {
+  const connection = req.headers.connection;
+  let nominated: Set<string> | undefined;
+  if (connection) {
+    for (const token of connection.split(',')) {
+      const name = token.trim().toLowerCase();
+      if (name && !NEVER_NOMINATED.has(name)) (nominated ??= new Set()).add(name);
+    }
+  }
+  const raw = req.rawHeaders;
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    if (!NOT_FORWARDED.has(name) && !nominated?.has(name)) out.push(raw[i], raw[i + 1]);
+  }
+  out.push(
+    'X-Forwarded-For', fwd,
+    'X-Forwarded-Proto', 'http',
+    'X-Forwarded-Port', String(req.socket.localPort ?? ''),
+    'X-Forwarded-Host', req.headers.host ?? '',
+    'X-Request-Id', requestId,
+    'X-Request-Start', String(Date.now()),
+  );
+  return out;
+}
+
+/** Rewrite the request head of an upgrade for the backend: hop-by-hop out, X-Forwarded-* and X-Request-Id in. */
+export function prepareUpgradeHeaders(req: http.IncomingMessage, requestId: string, fwd: string) {
   const h = req.headers;
   const connection = h.connection;
   if (connection) {
@@ -71,12 +105,7 @@ export function prepareHeaders(req: http.IncomingMessage, requestId: string, fwd
     }
   }
   for (const name of HOP_BY_HOP) delete h[name];
-  if (upgrade) {
-    h.connection = 'Upgrade';
-  } else {
-    delete h.connection;
-    delete h.upgrade;
-  }
+  h.connection = 'Upgrade';
   h['x-forwarded-for'] = fwd;
   h['x-forwarded-proto'] = 'http';
   h['x-forwarded-port'] = String(req.socket.localPort ?? '');

@@ -4,6 +4,8 @@ import type { ProxyEngine } from './engine.ts';
 
 // Framing and connection management are per hop: node:http re-frames the body for the client.
 const RESPONSE_HOP_BY_HOP = new Set(['transfer-encoding', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade']);
+// Replaced by the router's own (WebHooks.onResponse).
+const RESPONSE_DROPPED = new Set([...RESPONSE_HOP_BY_HOP, 'connection', 'x-request-id']);
 
 function rawHead(statusLine: string, headers: http.IncomingHttpHeaders): string {
   const lines = [statusLine];
@@ -15,39 +17,46 @@ function rawHead(statusLine: string, headers: http.IncomingHttpHeaders): string 
 }
 
 /**
- * A dependency-free engine on node:http, the same contract as the http-proxy
- * one (engine.ts). Kept as the comparison point for issue 6's benchmarks and
- * as the fallback should http-proxy (unmaintained since 2020) become a liability.
+ * The router's engine: node:http client requests on the per-backend keep-alive
+ * agents, nothing in between. It replaced http-proxy, which did the same work
+ * through more layers at ~1.5× the CPU per request (docs/BENCHMARKS.md).
  */
 export function createNodeEngine(): ProxyEngine {
   return {
     name: 'node',
-    web(req, res, target, body, hooks) {
+    web(req, res, target, headers, body, hooks) {
+      // Headers as a flat array: node:http then writes the head as given, skipping a
+      // validate-and-store pass per header (a measurable share of the router's CPU).
       const proxyReq = http.request({
         host: target.host,
         port: target.port,
         method: req.method,
         path: req.url,
-        headers: req.headers,
+        headers,
         agent: target.agent,
       });
       proxyReq.once('socket', () => hooks.onProxyReq(proxyReq));
       proxyReq.on('error', (err) => hooks.onError(err));
       req.on('error', (err) => hooks.onError(err));
       proxyReq.on('response', (proxyRes) => {
-        hooks.onResponse(proxyRes);
-        if (res.headersSent || res.destroyed) {
+        const own = hooks.onResponse(proxyRes);
+        if (res.headersSent || res.destroyed || proxyRes.destroyed) {
           proxyRes.destroy();
           return;
         }
-        res.statusCode = proxyRes.statusCode ?? 502;
-        if (proxyRes.statusMessage) res.statusMessage = proxyRes.statusMessage;
-        for (const [key, value] of Object.entries(proxyRes.headers)) {
-          if (value !== undefined && !RESPONSE_HOP_BY_HOP.has(key)) res.setHeader(key, value);
+        const raw = proxyRes.rawHeaders;
+        const out: string[] = [];
+        for (let i = 0; i < raw.length; i += 2) {
+          if (!RESPONSE_DROPPED.has(raw[i].toLowerCase())) out.push(raw[i], raw[i + 1]);
         }
+        for (const value of own) out.push(value);
+        res.writeHead(proxyRes.statusCode ?? 502, proxyRes.statusMessage || undefined, out);
         proxyRes.pipe(res);
       });
-      (body ?? req).pipe(proxyReq);
+      // Most requests carry no body: end at once rather than set up a pipe that moves nothing.
+      const h = req.headers;
+      if (!body && h['transfer-encoding'] === undefined && (h['content-length'] === undefined || h['content-length'] === '0')) proxyReq.end();
+      else (body ?? req).pipe(proxyReq);
     },
     ws(req, socket, head, target, hooks) {
       if (head.length) socket.unshift(head);

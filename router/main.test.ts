@@ -55,7 +55,8 @@ describe('router process (tsx router/main.ts)', () => {
     const port: number = listening.port;
     expect(port).toBeGreaterThan(0);
     expect(stderr).toContain(`router listening on http://127.0.0.1:${port}`);
-    expect(messages).toContainEqual({ type: 'routes', version: 1 });
+    // Sent right after `listening`; a second IPC message may arrive in a later read.
+    await waitFor(() => messages.find((m) => m.type === 'routes' && m.version === 1), 5_000, 'routes version 1');
 
     const res = await request(port);
     expect(res.body).toBe('from a');

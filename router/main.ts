@@ -32,7 +32,8 @@ const routes = watchRouteFile(path.join(settings.dataDir, 'routes.json'), {
   log,
   onLoad: (table) => listening && tell({ type: 'routes', version: table.version }),
 });
-const router = createRouter({ routes, accessLog: stdoutSink(), log });
+const accessLog = stdoutSink();
+const router = createRouter({ routes, accessLog, log });
 
 let port: number;
 try {
@@ -58,6 +59,7 @@ function stop(reason: string) {
   router.close(DRAIN_MS).then(
     () => {
       routes.close();
+      accessLog.flush();
       process.exit(0);
     },
     (e) => {

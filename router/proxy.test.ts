@@ -1,7 +1,6 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHttpProxyEngine } from './engine-http-proxy.ts';
 import { createNodeEngine } from './engine-node.ts';
 import type { ProxyEngine } from './engine.ts';
 import { deadPort, raw, request, startBackend, startRouter, table, waitFor, type Backend, type TestRouter } from './test-helpers.ts';
@@ -17,17 +16,15 @@ async function backend(name: string, handler?: Parameters<typeof startBackend>[1
 }
 // Every engine runs the same suite (engine.ts is the seam; proxy.ts holds the policy).
 const ENGINES: [string, () => ProxyEngine][] = [
-  ['http-proxy', createHttpProxyEngine],
   ['node', createNodeEngine],
 ];
-let makeEngine: () => ProxyEngine = createHttpProxyEngine;
+let makeEngine: () => ProxyEngine = createNodeEngine;
 
 async function router(...[routes, options]: Parameters<typeof startRouter>): Promise<TestRouter> {
   const r = await startRouter(routes, { engine: makeEngine(), ...options });
   cleanups.push(() => r.close());
   return r;
 }
-const lastLine = (r: TestRouter) => r.access[r.access.length - 1];
 
 describe.each(ENGINES)('%s engine', (_name, factory) => {
   beforeEach(() => {

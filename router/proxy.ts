@@ -3,7 +3,7 @@ import type net from 'node:net';
 import { stdoutSink, type AccessSink } from './access-log.ts';
 import { clientIp, writeLine, type RouterContext } from './context.ts';
 import type { ProxyEngine } from './engine.ts';
-import { createHttpProxyEngine } from './engine-http-proxy.ts';
+import { createNodeEngine } from './engine-node.ts';
 import { pages, rawResponse } from './pages.ts';
 import type { RouteSource } from './route-table.ts';
 import { handleUpgrade } from './upgrade.ts';
@@ -12,7 +12,7 @@ import { handleRequest } from './web.ts';
 
 export interface RouterOptions {
   routes: RouteSource;
-  /** Byte mover; http-proxy unless given. */
+  /** Byte mover; the node:http engine unless given. */
   engine?: ProxyEngine;
   /** TCP connect to a backend (Heroku H19). */
   connectTimeoutMs?: number;
@@ -56,7 +56,7 @@ export function createRouter(options: RouterOptions): Router {
   const opts = { ...DEFAULTS, ...options };
   const ctx: RouterContext = {
     routes: options.routes,
-    engine: options.engine ?? createHttpProxyEngine(),
+    engine: options.engine ?? createNodeEngine(),
     pool: new UpstreamPool(opts),
     access: options.accessLog ?? stdoutSink(),
     log: options.log ?? ((msg: string) => process.stderr.write(`router: ${msg}\n`)),

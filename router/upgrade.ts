@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type net from 'node:net';
-import { backendFailure, begin, now, prepareHeaders, writeLine, type RouterContext } from './context.ts';
+import { backendFailure, begin, now, prepareUpgradeHeaders, writeLine, type RouterContext } from './context.ts';
 import { pages, rawResponse, type Page } from './pages.ts';
 import { handleRequest } from './web.ts';
 
@@ -101,7 +101,7 @@ function proxyWebSocket(ctx: RouterContext, req: http.IncomingMessage, socket: n
     }
   });
 
-  prepareHeaders(req, requestId, fwd, true);
+  prepareUpgradeHeaders(req, requestId, fwd);
   timer = setTimeout(() => reject('H12', 'Request timeout', APP_ERROR), ctx.responseTimeoutMs);
 
   ctx.engine.ws(req, socket, head, { host: up.backend.host, port: up.backend.port, agent: ctx.pool.wsAgent }, {

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { backendFailure, begin, now, prepareHeaders, writeLine, type RouterContext } from './context.ts';
+import { backendFailure, begin, forwardHeaders, now, writeLine, type RouterContext } from './context.ts';
 import { pages, renderPage, type Page } from './pages.ts';
 import { CONNECT_TIMEOUT, type Upstream } from './upstreams.ts';
 
@@ -44,7 +44,6 @@ export function handleRequest(ctx: RouterContext, req: http.IncomingMessage, res
   const { route, requestId, fwd, line, startedAt } = begin(ctx, req);
   const socket = req.socket;
   const bytesBefore = socket.bytesWritten;
-  res.setHeader('X-Request-Id', requestId);
 
   let attempt: Attempt | undefined;
   let retried = false;
@@ -70,6 +69,7 @@ export function handleRequest(ctx: RouterContext, req: http.IncomingMessage, res
     }
     const html = renderPage(page);
     const headers: http.OutgoingHttpHeaders = {
+      'X-Request-Id': requestId,
       'Content-Type': 'text/html; charset=utf-8',
       'Content-Length': Buffer.byteLength(html),
       'Cache-Control': 'no-store',
@@ -111,7 +111,6 @@ export function handleRequest(ctx: RouterContext, req: http.IncomingMessage, res
   });
 
   if (!route) return fail(undefined, undefined, pages.noSuchApp(line.host));
-  if (ctx.shuttingDown) res.setHeader('Connection', 'close');
 
   const length = Number(req.headers['content-length'] ?? 0);
   if (length > ctx.maxBodyBytes) return fail('H25', 'HTTP restriction: body too large', pages.payloadTooLarge(ctx.maxBodyBytes));
@@ -127,10 +126,10 @@ export function handleRequest(ctx: RouterContext, req: http.IncomingMessage, res
 
   // Hop-by-hop: the client's Connection header describes its connection to us, the
   // backend's describes the pooled one. Remember what the client asked for before
-  // prepareHeaders drops it, and answer for our connection ourselves.
+  // it is dropped from the forwarded head, and answer for our connection ourselves.
   const conn = req.headers.connection ?? '';
   const clientClose = req.httpVersion === '1.0' ? !/keep-alive/i.test(conn) : /close/i.test(conn);
-  prepareHeaders(req, requestId, fwd, false);
+  const headers = forwardHeaders(req, requestId, fwd);
 
   const dispatch = (avoid?: Upstream) => {
     const up = ctx.pool.pick(route, avoid);
@@ -139,7 +138,7 @@ export function handleRequest(ctx: RouterContext, req: http.IncomingMessage, res
     const a: Attempt = { up, startedAt: now(), responded: false, complete: false, dead: false, released: false };
     attempt = a;
     line.dyno = up.backend.dyno;
-    ctx.engine.web(req, res, { host: up.backend.host, port: up.backend.port, agent: up.agent }, body, {
+    ctx.engine.web(req, res, { host: up.backend.host, port: up.backend.port, agent: up.agent }, headers, body, {
       onProxyReq(proxyReq) {
         a.proxyReq = proxyReq;
         if (a.dead) return void proxyReq.destroy();
@@ -152,14 +151,12 @@ export function handleRequest(ctx: RouterContext, req: http.IncomingMessage, res
       onResponse(proxyRes) {
         if (a.dead) {
           proxyRes.destroy();
-          return;
+          return [];
         }
         if (timer) clearTimeout(timer);
         a.responded = true;
         a.connectedAt ??= now();
         line.status = proxyRes.statusCode ?? 0;
-        proxyRes.headers['x-request-id'] = requestId;
-        proxyRes.headers.connection = ctx.shuttingDown || clientClose || !req.complete ? 'close' : 'keep-alive';
         proxyRes.once('end', () => (a.complete = true));
         proxyRes.once('close', () => {
           if (proxyRes.complete || a.dead) return;
@@ -169,6 +166,7 @@ export function handleRequest(ctx: RouterContext, req: http.IncomingMessage, res
           a.dead = true;
           res.destroy();
         });
+        return ['X-Request-Id', requestId, 'Connection', ctx.shuttingDown || clientClose || !req.complete ? 'close' : 'keep-alive'];
       },
       onError(err) {
         if (a.dead || logged) return;

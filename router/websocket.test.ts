@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { createHttpProxyEngine } from './engine-http-proxy.ts';
 import { createNodeEngine } from './engine-node.ts';
 import type { ProxyEngine } from './engine.ts';
 import { deadPort, startBackend, startRouter, table, waitFor, type Backend, type TestRouter } from './test-helpers.ts';
@@ -40,10 +39,9 @@ async function wsBackend(name: string): Promise<WsBackend> {
 
 // Every engine runs the same suite (engine.ts is the seam; proxy.ts holds the policy).
 const ENGINES: [string, () => ProxyEngine][] = [
-  ['http-proxy', createHttpProxyEngine],
   ['node', createNodeEngine],
 ];
-let makeEngine: () => ProxyEngine = createHttpProxyEngine;
+let makeEngine: () => ProxyEngine = createNodeEngine;
 
 async function router(...[routes, options]: Parameters<typeof startRouter>): Promise<TestRouter> {
   const r = await startRouter(routes, { engine: makeEngine(), ...options });
