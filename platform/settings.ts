@@ -19,6 +19,8 @@ export interface Settings {
   releaseTimeoutMs: number;
   /** Cap on `ps:scale TYPE=N`. */
   maxDynosPerType: number;
+  /** Log lines kept per app (history of `paas logs`). */
+  logLines: number;
 }
 
 function positiveInt(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
@@ -51,5 +53,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     stopGraceSeconds: positiveInt('PAAS_STOP_GRACE', 30, env),
     releaseTimeoutMs: positiveInt('PAAS_RELEASE_TIMEOUT', 3600, env) * 1000,
     maxDynosPerType: positiveInt('PAAS_MAX_DYNOS', 20, env),
+    logLines: positiveInt('PAAS_LOG_LINES', 10_000, env),
   };
 }

@@ -131,10 +131,10 @@ export function createCollector(docker: Docker, owner: string, hub: LogHub) {
   };
 
   return {
-    /** Starts collecting; resolves once every existing container is being read. */
-    async start(): Promise<string[]> {
+    /** Starts collecting; resolves to the containers being read (undefined when the engine did not answer). */
+    async start(): Promise<string[] | undefined> {
       void watchEvents();
-      return (await sweep()) ?? [];
+      return sweep();
     },
     /** Reads a container now (e.g. one the runner just started), before its start event arrives. */
     follow(instance: { id: string; app: string; dyno: string; type: string; release: number }) {

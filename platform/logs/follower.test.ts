@@ -54,7 +54,7 @@ describe('following a container', () => {
 
   it('resumes after a restart from the stored cursor: nothing repeated, nothing lost', async () => {
     const { file, hub } = tempHub();
-    // Two frames share a timestamp, as can happen: the cursor counts them.
+    // Two frames share a timestamp, as happens on a coarse clock: the cursor counts them.
     const all = [frame(1, ts(1), 'one\n'), frame(1, ts(2), 'two\n'), frame(1, ts(2), 'three\n'), frame(1, ts(3), 'four\n'), frame(1, ts(4), 'five\n')];
     const first = new PassThrough();
     const sinces: (string | undefined)[] = [];
@@ -74,5 +74,21 @@ describe('following a container', () => {
     expect(sinces).toEqual([undefined, sinceOf(ts(2))]);
     expect(again.history('a').map((l) => `${l.source}[${l.dyno}]: ${l.text}`)).toEqual(['one', 'two', 'three', 'four', 'five'].map((t) => `app[web.1]: ${t}`));
     again.close();
+  });
+
+  it('drops frames the engine sends again (older than the last of their stream)', async () => {
+    const { hub } = tempHub();
+    const stream = new PassThrough();
+    const reading = followContainer(c, hub, async () => stream as Readable, new AbortController().signal);
+    await new Promise((r) => setImmediate(r));
+    // As Docker 20.10 does around a json-file rotation: a stretch of lines again.
+    stream.end(Buffer.concat([
+      frame(1, ts(1), 'a\n'), frame(1, ts(2), 'b\n'), frame(1, ts(3), 'c1\n'), frame(1, ts(3), 'c2\n'),
+      frame(1, ts(2), 'b\n'), frame(1, ts(3), 'c1\n'), frame(1, ts(3), 'c2\n'), // again
+      frame(2, ts(2), 'err\n'), frame(1, ts(3), 'c3\n'), frame(1, ts(4), 'd\n'),
+    ]));
+    await reading;
+    expect(hub.history('a').map((l) => l.text)).toEqual(['a', 'b', 'c1', 'c2', 'err', 'c3', 'd']);
+    hub.close();
   });
 });

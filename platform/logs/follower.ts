@@ -34,6 +34,33 @@ export async function followContainer(
   const stream = await open(saved ? sinceOf(saved.ts) : undefined);
   const frames = new FrameParser();
   const lines = new LineAssembler();
+  // Per stream: the newest timestamp and how many frames carried it. Timestamps never go back
+  // within a stream (several frames may share one on a coarse clock), so a frame older than that
+  // starts a stretch sent again (Docker 20.10's json-file follower repeats lines around a log
+  // rotation), skipped up to where we were.
+  const streams = new Map<number, { ts: string; n: number; replay?: { ts: string; n: number; skipped: number } }>();
+  const replayed = (f: { stream: number; ts: string }): boolean => {
+    if (!f.ts) return false;
+    let st = streams.get(f.stream);
+    if (!st) streams.set(f.stream, (st = { ts: '', n: 0 }));
+    if (st.replay) {
+      if (f.ts < st.replay.ts) return true;
+      if (f.ts === st.replay.ts && st.replay.skipped < st.replay.n) {
+        st.replay.skipped++;
+        return true;
+      }
+      st.replay = undefined;
+    } else if (st.ts && f.ts < st.ts) {
+      st.replay = { ts: st.ts, n: st.n, skipped: 0 };
+      return true;
+    }
+    if (f.ts === st.ts) st.n++;
+    else {
+      st.ts = f.ts;
+      st.n = 1;
+    }
+    return false;
+  };
   const emit = (l: { ts: string; text: string }) => hub.write(c.app, 'app', c.dyno, l.text, l.ts || undefined, { ...pos });
   const onAbort = () => stream.destroy();
   signal.addEventListener('abort', onAbort, { once: true });
@@ -49,7 +76,10 @@ export async function followContainer(
             }
             skipping = false;
           }
-          pos = f.ts === pos.ts ? { ...pos, n: pos.n + 1 } : { ...pos, ts: f.ts, n: 1 };
+          if (replayed(f)) continue;
+          // Only forward: stdout and stderr may interleave a little out of time order.
+          if (f.ts === pos.ts) pos = { ...pos, n: pos.n + 1 };
+          else if (f.ts > pos.ts) pos = { ...pos, ts: f.ts, n: 1 };
           for (const l of lines.push(f)) emit(l);
         }
       });

@@ -29,7 +29,8 @@ export function createLogs(deps: { dataDir: string; db: Db; docker: Docker; owne
     async start(): Promise<void> {
       drains.start();
       const containers = await collector.start();
-      store.keepCursors(containers);
+      // Cursors of containers gone for good; kept when the engine could not be asked.
+      if (containers) store.keepCursors(containers);
     },
 
     /** Reads an instance's output now, not waiting for the engine's start event. */

@@ -10,6 +10,11 @@ const CONNECT_TIMEOUT_MS = 10_000;
 export class SyslogDrain extends Drain {
   private socket: net.Socket | undefined;
 
+  /** `ca`: trust this certificate besides the system's (tests, private log hosts). */
+  constructor(url: string, opts: ConstructorParameters<typeof Drain>[1] & { ca?: string } = {}) {
+    super(url, opts);
+  }
+
   private connect(): Promise<net.Socket> {
     if (this.socket && !this.socket.destroyed) return Promise.resolve(this.socket);
     const u = new URL(this.url);
@@ -18,7 +23,7 @@ export class SyslogDrain extends Drain {
     return new Promise((resolve, reject) => {
       const secure = u.protocol === 'syslog+tls:';
       const socket = secure
-        ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host })
+        ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ...((this.opts as { ca?: string }).ca ? { ca: [...tls.rootCertificates, (this.opts as { ca?: string }).ca!] } : {}) })
         : net.connect({ host, port });
       const timer = setTimeout(() => socket.destroy(new Error(`connecting to ${host}:${port} timed out`)), CONNECT_TIMEOUT_MS);
       socket.once(secure ? 'secureConnect' : 'connect', () => {

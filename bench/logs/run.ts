@@ -1,0 +1,205 @@
+/**
+ * Log stream benchmark (issue 7). Loopback only, bounded in time and count; not part of `npm test`.
+ *
+ *   npx tsx bench/logs/run.ts [--writers 4] [--rate 5000] [--duration 10] [--runs 3]
+ *
+ * Starts the real platform (platform/main.ts) on a temp data dir, pushes bench/logs/app, and per
+ * run scales `writer` to N containers, each writing RATE sequence-numbered 200-byte lines per
+ * second for DURATION seconds (python3, through Docker's json-file driver as any app would).
+ * Two consumers read the app's stream at once:
+ * - a websocket, as `paas logs -t` does (`/api/apps/APP/logs/stream?tail=1`);
+ * - a syslog drain (RFC 5424, octet counting over TCP) to a receiver in this process.
+ * For each: lines/s delivered (first to last line received), lines lost (sequence gaps against
+ * what the writers say they wrote), duplicates, and write → delivery latency p50/p99 (the line
+ * carries its write time; same host clock). Prints medians over the runs as Markdown.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { startPlatform, type RunningPlatform } from '../../test/helpers/platform-process.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const arg = (name: string, fallback: number, max: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  const n = i > 0 ? Number(process.argv[i + 1]) : fallback;
+  return Math.min(Math.max(Number.isFinite(n) ? n : fallback, 1), max);
+};
+const WRITERS = arg('writers', 4, 8);
+const RATE = arg('rate', 5000, 50_000);
+const DURATION = arg('duration', 10, 60);
+const RUNS = arg('runs', 3, 5);
+const APP = 'logbench';
+
+interface Sink {
+  name: string;
+  seen: Map<string, Set<number>>;
+  done: Map<string, number>;
+  dupes: number;
+  latencies: number[];
+  /** Write → the engine's timestamp (the json-file driver took the line), websocket only. */
+  engine: number[];
+  first: number;
+  last: number;
+}
+const sink = (name: string): Sink => ({ name, seen: new Map(), done: new Map(), dupes: 0, latencies: [], engine: [], first: 0, last: 0 });
+
+/** One line of a writer as received by a consumer. */
+function record(s: Sink, dyno: string, text: string, engineTime?: string) {
+  const now = Date.now() / 1000;
+  const done = /^done (\d+)$/.exec(text);
+  if (done) {
+    s.done.set(dyno, Number(done[1]));
+    return;
+  }
+  const m = /^seq=(\d+) t=([\d.]+) /.exec(text);
+  if (!m) return;
+  if (!s.first) s.first = now;
+  s.last = now;
+  let set = s.seen.get(dyno);
+  if (!set) s.seen.set(dyno, (set = new Set()));
+  const seq = Number(m[1]);
+  if (set.has(seq)) s.dupes++;
+  else set.add(seq);
+  s.latencies.push(now - Number(m[2]));
+  if (engineTime) s.engine.push(Date.parse(engineTime) / 1000 - Number(m[2]));
+}
+
+function summary(s: Sink) {
+  const written = [...s.done.values()].reduce((a, b) => a + b, 0);
+  const received = [...s.seen.values()].reduce((a, set) => a + set.size, 0);
+  const pctOf = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : NaN);
+  };
+  const pct = pctOf(s.latencies);
+  const eng = pctOf(s.engine);
+  return {
+    written,
+    received,
+    lost: written - received,
+    dupes: s.dupes,
+    rate: received / Math.max(s.last - s.first, 0.001),
+    p50: pct(0.5) * 1000,
+    p99: pct(0.99) * 1000,
+    engineP50: eng(0.5) * 1000,
+    engineP99: eng(0.99) * 1000,
+  };
+}
+
+async function api(platform: RunningPlatform, method: string, url: string, body?: unknown, retried = false): Promise<any> {
+  // A kept-alive connection the server just closed: undici reports it as "other side closed".
+  const res = await fetch(`${platform.apiUrl}${url}`, {
+    method,
+    headers: { authorization: `Bearer ${platform.token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  }).catch((err) => {
+    if (!retried && err.cause?.code === 'UND_ERR_SOCKET') return undefined;
+    throw new Error(`${method} ${url}: ${err.cause?.message ?? err.message}\n${platform.output().slice(-2000)}`);
+  });
+  if (!res) return api(platform, method, url, body, true);
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+function syslogReceiver(s: () => Sink) {
+  const server = net.createServer((socket) => {
+    let buf = Buffer.alloc(0);
+    socket.on('data', (d) => {
+      buf = buf.length ? Buffer.concat([buf, d]) : d;
+      let i = 0;
+      for (;;) {
+        const sp = buf.indexOf(0x20, i);
+        if (sp < 0) break;
+        const len = Number(buf.toString('latin1', i, sp));
+        if (sp + 1 + len > buf.length) break;
+        const msg = buf.toString('utf8', sp + 1, sp + 1 + len);
+        i = sp + 1 + len;
+        // <190>1 TIME HOST APP-NAME PROCID - - MSG
+        const m = /^<\d+>1 \S+ \S+ (\S+) (\S+) - - (.*)$/s.exec(msg);
+        if (m && m[1] === 'app' && m[2].startsWith('writer.')) record(s(), m[2], m[3]);
+      }
+      buf = buf.subarray(i);
+    });
+  });
+  return new Promise<{ port: number; close: () => void }>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ port: (server.address() as net.AddressInfo).port, close: () => server.close() })),
+  );
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main() {
+  const platform = await startPlatform();
+  let receiver: { port: number; close: () => void } | undefined;
+  const results: { ws: ReturnType<typeof summary>; drain: ReturnType<typeof summary> }[] = [];
+  try {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'paas-bench-logs-'));
+    fs.cpSync(path.join(here, 'app'), dir, { recursive: true });
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'pipe' });
+    git('init', '-q', '-b', 'main');
+    git('-c', 'user.email=b@example.com', '-c', 'user.name=bench', 'commit', '-q', '--allow-empty', '-m', 'x');
+    git('add', '-A');
+    git('-c', 'user.email=b@example.com', '-c', 'user.name=bench', 'commit', '-q', '-m', 'bench app');
+    await api(platform, 'POST', '/api/apps', { name: APP });
+    const remote = new URL(`${platform.apiUrl}/git/${APP}.git`);
+    remote.username = 'x';
+    remote.password = platform.token;
+    git('push', '-q', remote.toString(), 'main');
+    await api(platform, 'PATCH', `/api/apps/${APP}/config`, { RATE: String(RATE), DURATION: String(DURATION), START_DELAY: '3' });
+
+    let current = { ws: sink('ws'), drain: sink('drain') };
+    receiver = await syslogReceiver(() => current.drain);
+    await api(platform, 'POST', `/api/apps/${APP}/drains`, { url: `syslog://127.0.0.1:${receiver.port}` });
+
+    for (let run = 1; run <= RUNS; run++) {
+      current = { ws: sink('ws'), drain: sink('drain') };
+      const s = current;
+      const wsUrl = `${platform.apiUrl.replace(/^http/, 'ws')}/api/apps/${APP}/logs/stream?tail=1&lines=0&source=app&ps=writer`;
+      const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${platform.token}` } });
+      ws.on('message', (data) => {
+        const m = JSON.parse(data.toString()) as { dyno?: string; text?: string; time?: string };
+        if (m.dyno && m.text) record(s.ws, m.dyno, m.text, m.time);
+      });
+      await new Promise((r, j) => ws.once('open', r).once('error', j));
+      await api(platform, 'PATCH', `/api/apps/${APP}/formation`, { writer: WRITERS });
+      const deadline = Date.now() + (DURATION + 90) * 1000;
+      while (Date.now() < deadline && (s.ws.done.size < WRITERS || s.drain.done.size < WRITERS)) await sleep(200);
+      await sleep(500);
+      ws.close();
+      await api(platform, 'PATCH', `/api/apps/${APP}/formation`, { writer: 0 });
+      const r = { ws: summary(s.ws), drain: summary(s.drain) };
+      results.push(r);
+      console.error(`run ${run}: ${JSON.stringify(r)}`);
+      await sleep(3000);
+    }
+  } finally {
+    receiver?.close();
+    // Twice: the first can race containers still being stopped.
+    await api(platform, 'DELETE', `/api/apps/${APP}`).catch(() => sleep(5000).then(() => api(platform, 'DELETE', `/api/apps/${APP}`))).catch((err) => console.error(`destroying ${APP}: ${err.message.split('\n')[0]}`));
+    await platform.stop();
+    if (process.env.BENCH_VERBOSE) console.error(platform.output());
+  }
+
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const row = (name: string, pick: (r: (typeof results)[number]) => ReturnType<typeof summary>) => {
+    const m = (k: keyof ReturnType<typeof summary>) => median(results.map((r) => pick(r)[k]));
+    return `| ${name} | ${Math.round(m('written'))} | ${Math.round(m('rate')).toLocaleString('en')} | ${m('lost')} | ${m('dupes')} | ${m('p50').toFixed(0)} | ${m('p99').toFixed(0)} |`;
+  };
+  console.log(`${WRITERS} writers × ${RATE} lines/s × ${DURATION} s (200-byte lines), ${RUNS} runs, medians; ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}\n`);
+  console.log('| consumer | lines written | lines/s delivered | lost | duplicates | p50 ms | p99 ms |');
+  console.log('|---|---|---|---|---|---|---|');
+  console.log(row('`logs -t` (websocket)', (r) => r.ws));
+  console.log(row('syslog drain (TCP)', (r) => r.drain));
+  const e = (k: 'engineP50' | 'engineP99') => median(results.map((r) => r.ws[k])).toFixed(0);
+  console.log(`\nOf which write → the engine's timestamp (Docker took the line from the container): p50 ${e('engineP50')} ms, p99 ${e('engineP99')} ms; load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
