@@ -1,8 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { paas, startPlatform, type RunningPlatform } from '../helpers/platform-process.ts';
-import { addRemote, fixtureRepo, push, routerGet } from '../helpers/git-app.ts';
+import { paas, startPlatform, waitFor, type RunningPlatform } from '../helpers/platform-process.ts';
+import { addRemote, commitAll, fixtureRepo, push, routerGet } from '../helpers/git-app.ts';
 
 const APP = 'rel-env';
 
@@ -123,17 +124,46 @@ describe('config and releases', () => {
       expect(fs.readFileSync(path.join(platform.dataDir, file)).includes(canary), file).toBe(false);
     }
     expect(JSON.stringify(JSON.parse((await cli('releases', '--json')).stdout))).not.toContain(canary);
+    const logs = await cli('logs', '-n', '1000');
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(logs.stdout).toContain('Set CANARY config vars');
+    expect(logs.stdout).not.toContain(canary);
+  });
+
+  it('refuses a rollback to a release whose image is gone, before anything changes', async () => {
+    const dir = fixtureRepo('env-app');
+    fs.appendFileSync(path.join(dir, 'server.py'), '\n# a new build, so a new image\n');
+    commitAll(dir, 'new image');
+    addRemote(dir, platform, APP);
+    const pushed = await push(dir, ['paas', 'main', '--force']);
+    expect(pushed.code, pushed.output).toBe(0);
+    const releases = JSON.parse((await cli('releases', '--json')).stdout);
+    const old = releases.find((r: { image_digest: string; status: string }) => r.status === 'succeeded' && r.image_digest !== releases[0].image_digest);
+    // Once the previous release's containers have stopped, its image can go.
+    await waitFor(async () => {
+      try {
+        execFileSync('docker', ['rmi', '-f', old.image_digest], { stdio: 'ignore' });
+        return true;
+      } catch {
+        return undefined;
+      }
+    }, 60_000);
+    const before = await versions();
+    const res = await cli('rollback', `v${old.version}`);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(new RegExp(`image of v${old.version} no longer exists`));
+    expect(await versions()).toEqual(before);
   });
 
   it('scales process types and shows the dynos', async () => {
-    const scaled = await cli('ps:scale', 'web=2', 'worker=1');
+    const scaled = await cli('ps:scale', 'web=3', 'worker=1');
     expect(scaled.code, scaled.stderr).toBe(0);
     const dynos = JSON.parse((await cli('ps', '--json')).stdout);
-    expect(dynos.map((d: { dyno: string }) => d.dyno).sort()).toEqual(['web.1', 'web.2', 'worker.1']);
+    expect(dynos.map((d: { dyno: string }) => d.dyno).sort()).toEqual(['web.1', 'web.2', 'web.3', 'worker.1']);
     expect(dynos.every((d: { state: string }) => d.state === 'up')).toBe(true);
     const seen = new Set<string>();
-    for (let i = 0; i < 20 && seen.size < 2; i++) seen.add((await routerGet(platform, `${APP}.localhost`)).body);
-    expect(seen).toEqual(new Set(['hello from env-app on web.1', 'hello from env-app on web.2']));
+    for (let i = 0; i < 30 && seen.size < 3; i++) seen.add((await routerGet(platform, `${APP}.localhost`)).body);
+    expect(seen).toEqual(new Set(['hello from env-app on web.1', 'hello from env-app on web.2', 'hello from env-app on web.3']));
 
     for (const [args, message] of [[['ps:scale', 'web=-1'], /whole number/], [['ps:scale', 'web=abc'], /whole number/], [['ps:scale', 'nope=1'], /unknown process type "nope"/], [['ps:scale', 'web=1000'], /at most 20/]] as [string[], RegExp][]) {
       const res = await cli(...args);

@@ -115,6 +115,24 @@ describe('runner', () => {
     execFileSync('git', ['reset', '-q', '--hard', 'HEAD~1'], { cwd: dir });
   });
 
+  it('recovers from a platform killed mid-deploy: the old release serves, nothing is duplicated', async () => {
+    const before = containers().sort();
+    const current = JSON.parse((await cli('releases', '--json')).stdout)[0].version as number;
+    fs.appendFileSync(path.join(dir, 'server.py'), '\n# killed mid-deploy\n');
+    commitAll(dir, 'a deploy that is cut short');
+    const pushing = push(dir);
+    await waitFor(async () => (docker('ps', '-aq', '--filter', `label=paas.owner=${platform.owner}`, '--filter', `label=paas.release=${current + 1}`) ? true : undefined), 120_000);
+    await platform.kill();
+    expect((await pushing).code).not.toBe(0);
+    platform = await startPlatform({ dataDir: platform.dataDir, env: { PAAS_BOOT_TIMEOUT: '8', PAAS_STOP_GRACE: '3' } });
+    await waitFor(async () => (docker('ps', '-q', '--filter', `label=paas.owner=${platform.owner}`, '--filter', `label=paas.release=${current + 1}`) === '' ? true : undefined), 60_000);
+    expect(containers().sort()).toEqual(before);
+    expect((await routerGet(platform, `${APP}.localhost`)).body).toContain('hello from env-app');
+    const [abandoned] = JSON.parse((await cli('releases', '--json')).stdout);
+    expect(abandoned).toMatchObject({ version: current + 1, status: 'failed' });
+    execFileSync('git', ['reset', '-q', '--hard', 'HEAD~1'], { cwd: dir });
+  });
+
   it('adopts running containers after the platform is killed, without duplicates', async () => {
     const before = containers().sort();
     await platform.kill();
