@@ -2,6 +2,34 @@ import { Readable, Writable } from 'node:stream';
 import type Docker from 'dockerode';
 import tar from 'tar-stream';
 
+/** One frame of the engine's multiplexed output: stream 1 = stdout, 2 = stderr. */
+export interface Frame {
+  stream: number;
+  payload: Buffer;
+}
+
+/**
+ * Cuts the engine's multiplexed output (no TTY: an 8-byte header — stream, then a big-endian
+ * payload size — before each payload) into frames, whatever the chunk boundaries.
+ */
+export class FrameSplitter {
+  private buf: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): Frame[] {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    const frames: Frame[] = [];
+    let i = 0;
+    while (i + 8 <= this.buf.length) {
+      const size = this.buf.readUInt32BE(i + 4);
+      if (i + 8 + size > this.buf.length) break;
+      frames.push({ stream: this.buf[i], payload: this.buf.subarray(i + 8, i + 8 + size) });
+      i += 8 + size;
+    }
+    this.buf = this.buf.subarray(i);
+    return frames;
+  }
+}
+
 /** A writable that hands complete lines (without the newline) to `onLine`. */
 export function lineWriter(onLine: (line: string) => void): Writable & { flushRest(): void } {
   let rest = '';

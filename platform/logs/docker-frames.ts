@@ -1,3 +1,5 @@
+import { FrameSplitter } from '../container-io.ts';
+
 /**
  * The engine's log stream (`GET /containers/ID/logs?timestamps=1`, no TTY): frames of an 8-byte
  * header (stream 1 = stdout, 2 = stderr; big-endian payload size) and a payload
@@ -10,25 +12,15 @@ export interface Frame {
   body: Buffer;
 }
 
-/** Cuts a byte stream into frames, whatever the chunk boundaries. */
+/** Cuts the engine's timestamped log stream into frames, whatever the chunk boundaries. */
 export class FrameParser {
-  private buf: Buffer = Buffer.alloc(0);
+  private frames = new FrameSplitter();
 
   push(chunk: Buffer): Frame[] {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
-    const frames: Frame[] = [];
-    let i = 0;
-    while (i + 8 <= this.buf.length) {
-      const size = this.buf.readUInt32BE(i + 4);
-      if (i + 8 + size > this.buf.length) break;
-      const payload = this.buf.subarray(i + 8, i + 8 + size);
+    return this.frames.push(chunk).map(({ stream, payload }) => {
       const sp = payload.indexOf(0x20);
-      const ts = sp > 0 ? payload.toString('latin1', 0, sp) : '';
-      frames.push({ stream: this.buf[i], ts, body: sp > 0 ? payload.subarray(sp + 1) : payload });
-      i += 8 + size;
-    }
-    this.buf = this.buf.subarray(i);
-    return frames;
+      return { stream, ts: sp > 0 ? payload.toString('latin1', 0, sp) : '', body: sp > 0 ? payload.subarray(sp + 1) : payload };
+    });
   }
 }
 

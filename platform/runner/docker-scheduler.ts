@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type Docker from 'dockerode';
 import type { Instance, InstanceSpec, Scheduler } from './scheduler.ts';
-import { runToExit } from '../container-io.ts';
+import { FrameSplitter, runToExit } from '../container-io.ts';
 
 const network = (app: string) => `paas-app-${app}`;
 
@@ -158,14 +158,7 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
 
     async recentOutput(id, lines) {
       const buf = (await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
-      // Multiplexed frames: 8-byte headers before each chunk.
-      const parts: string[] = [];
-      for (let i = 0; i + 8 <= buf.length; ) {
-        const size = buf.readUInt32BE(i + 4);
-        parts.push(buf.subarray(i + 8, i + 8 + size).toString('utf8'));
-        i += 8 + size;
-      }
-      return parts.join('');
+      return new FrameSplitter().push(buf).map((f) => f.payload.toString('utf8')).join('');
     },
 
     async removeApp(app) {

@@ -11,6 +11,7 @@ import { oneOffSpec } from '../../runner/one-off.ts';
 import { PlatformError } from '../../errors.ts';
 import type { ApiEnv } from '../api-env.ts';
 import { jsonBody } from '../body.ts';
+import { FrameSplitter } from '../../container-io.ts';
 
 const Run = z.object({
   command: z.array(z.string()).min(1, 'give a command to run'),
@@ -79,11 +80,11 @@ async function session(p: Platform, ws: WebSocket, appName: string, first: strin
   }
   if (start.tty && start.cols && start.rows) await proc.resize(start.cols, start.rows);
   const { stream } = proc;
-  const frames = new Demuxer();
+  const frames = new FrameSplitter();
   stream.on('data', (chunk: Buffer) => {
     if (ws.readyState !== ws.OPEN) return;
     if (start.tty) ws.send(chunk);
-    else for (const frame of frames.push(chunk)) ws.send(frame);
+    else for (const f of frames.push(chunk)) ws.send(Buffer.concat([Buffer.from([f.stream]), f.payload]));
   });
   ws.on('message', (data, isBinary) => {
     if (isBinary) {
@@ -102,23 +103,4 @@ async function session(p: Platform, ws: WebSocket, appName: string, first: strin
     ws.close();
   }
   await proc.remove();
-}
-
-/** The engine's 8-byte frame headers → our 1-byte stream marker, whatever the chunk boundaries. */
-class Demuxer {
-  private buf: Buffer = Buffer.alloc(0);
-
-  push(chunk: Buffer): Buffer[] {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
-    const out: Buffer[] = [];
-    let i = 0;
-    while (i + 8 <= this.buf.length) {
-      const size = this.buf.readUInt32BE(i + 4);
-      if (i + 8 + size > this.buf.length) break;
-      out.push(Buffer.concat([Buffer.from([this.buf[i]]), this.buf.subarray(i + 8, i + 8 + size)]));
-      i += 8 + size;
-    }
-    this.buf = this.buf.subarray(i);
-    return out;
-  }
 }
