@@ -1,0 +1,360 @@
+/**
+ * Zero-downtime benchmark (issue 5). Loopback only, bounded in count and time; not part of `npm test`.
+ *
+ *   npx tsx bench/zero-downtime/run.ts [--rate 100] [--runs 3] [--steady 15] [--only deploy,restart,config,scale,scale10]
+ *
+ * Starts the real platform (platform/main.ts) on a temp data dir, pushes
+ * test/fixtures/apps/env-app (python3 web on $PORT, answers `hello from env-app on web.N`; its
+ * Procfile has a `release:` phase) and, per run, sends a constant RATE req/s through the router
+ * (open loop: each request leaves at its scheduled time on a keep-alive http.Agent; latency is
+ * measured from the scheduled time, so a stall is not hidden by a slower sender) during:
+ *
+ *   steady   no operation (the baseline p99)
+ *   deploy   `git push` of a code change (build, release phase, new web, switch, stop old)
+ *   restart  `paas ps:restart`
+ *   config   `paas config:set` (new release, release phase, new web, switch, stop old)
+ *   scale    `paas ps:scale web=5`, 3 s, `paas ps:scale web=1`
+ *   scale10  `paas ps:scale web=10`: time until routes.json lists 10 backends and until 10
+ *            distinct DYNO values answer through the router; then back to 1
+ *
+ * Failed = a non-2xx answer, an error, or no answer within 10 s. "during" = requests scheduled from
+ * the start of the operation until 2 s after its command returned (old processes are stopped in
+ * the background after the switch). Router error lines (`at=error code=H..`) in the app's log
+ * stream are reported with each operation. Prints every run and medians as Markdown.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { startPlatform, paas, type RunningPlatform } from '../../test/helpers/platform-process.ts';
+import { addRemote, commitAll, fixtureRepo, push } from '../../test/helpers/git-app.ts';
+
+const argStr = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+};
+const argNum = (name: string, fallback: number, min: number, max: number) => {
+  const n = Number(argStr(name, String(fallback)));
+  return Math.min(Math.max(Number.isFinite(n) ? n : fallback, min), max);
+};
+const RATE = argNum('rate', 100, 1, 500);
+const RUNS = argNum('runs', 3, 1, 5);
+const STEADY_S = argNum('steady', 15, 3, 60);
+const ONLY = new Set(argStr('only', 'deploy,restart,config,scale,scale10').split(','));
+const AFTER_MS = 2000;
+const BEFORE_MS = 2000;
+const REQUEST_TIMEOUT_MS = 10_000;
+const OP_TIMEOUT_MS = 180_000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** 1-minute load average: the machine is shared, so every line says how busy it was. */
+const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const dockerTime = (t: string) => Date.parse(t.replace(/(\.\d{3})\d*/, '$1'));
+const load1 = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)] : NaN;
+};
+const median = (xs: number[]) => pct(xs.filter(Number.isFinite), 0.5);
+const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '–');
+const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
+
+interface Sample {
+  at: number; // scheduled send time (epoch ms)
+  latency: number; // ms from scheduled time to the end of the response
+  status: number;
+  error?: string;
+  dyno?: string;
+}
+
+/** Open-loop constant-rate load through the router. */
+class Load {
+  samples: Sample[] = [];
+  private running = false;
+  private inflight = new Set<Promise<void>>();
+  private loop?: Promise<void>;
+  // Idle sockets are dropped after 2 s, below the router's 5 s keep-alive timeout: otherwise a
+  // request sent on a socket the router is closing at that moment fails with ECONNRESET, a race
+  // of every keep-alive client that says nothing about the platform.
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 32, timeout: 2000 });
+
+  constructor(private readonly port: number, private readonly host: string) {}
+
+  start() {
+    this.running = true;
+    const period = 1000 / RATE;
+    const t0 = Date.now();
+    let k = 0;
+    this.loop = (async () => {
+      while (this.running) {
+        const now = Date.now();
+        while (t0 + k * period <= now) {
+          const p = this.one(t0 + k * period);
+          this.inflight.add(p);
+          void p.finally(() => this.inflight.delete(p));
+          k++;
+        }
+        await sleep(Math.max(0, t0 + k * period - Date.now()));
+      }
+    })();
+  }
+
+  async stop() {
+    this.running = false;
+    await this.loop;
+    await Promise.all([...this.inflight]);
+  }
+
+  close() {
+    this.agent.destroy();
+  }
+
+  private one(at: number): Promise<void> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const done = (status: number, error?: string, body?: string) => {
+        if (settled) return;
+        settled = true;
+        const dyno = body && /on (web\.\d+)/.exec(body)?.[1];
+        this.samples.push({ at, latency: Date.now() - at, status, error: error ?? (status >= 200 && status < 300 ? undefined : body?.slice(0, 100).trim()), dyno: dyno || undefined });
+        resolve();
+      };
+      const req = http.get({ host: '127.0.0.1', port: this.port, path: '/', headers: { host: this.host }, agent: this.agent }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (body += d));
+        res.on('end', () => done(res.statusCode ?? 0, undefined, body));
+        res.on('error', (e) => done(0, (e as NodeJS.ErrnoException).code ?? e.message));
+      });
+      req.on('error', (e) => done(0, (e as NodeJS.ErrnoException).code ?? e.message));
+      req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+    });
+  }
+}
+
+const failed = (s: Sample) => s.error !== undefined || s.status < 200 || s.status >= 300;
+
+interface OpResult {
+  op: string;
+  run: number;
+  opMs: number;
+  requests: number;
+  failed: number;
+  failures: string[];
+  p50: number;
+  p99: number;
+  max: number;
+  steadyP99: number;
+  routerErrors: string[];
+  extra?: Record<string, number>;
+}
+
+async function routerErrorLines(platform: RunningPlatform, app: string): Promise<string[]> {
+  const r = await paas(platform, ['logs', '-a', app, '-n', '1500', '--source', 'router']);
+  return r.stdout.split('\n').filter((l) => l.includes('at=error'));
+}
+
+/** Runs `op` under load; returns its samples split into the window around it. */
+async function underLoad(platform: RunningPlatform, app: string, op: () => Promise<Record<string, number> | void>) {
+  const load = new Load(platform.httpPort, `${app}.localhost`);
+  const errorsBefore = new Set(await routerErrorLines(platform, app));
+  load.start();
+  await sleep(BEFORE_MS);
+  const opStart = Date.now();
+  const extra = await Promise.race([op(), sleep(OP_TIMEOUT_MS).then(() => { throw new Error('operation timed out'); })]);
+  const opEnd = Date.now();
+  await sleep(AFTER_MS + 1000);
+  await load.stop();
+  load.close();
+  await sleep(1500); // access lines reach the log stream in batches
+  const routerErrors = (await routerErrorLines(platform, app)).filter((l) => !errorsBefore.has(l));
+  const all = load.samples;
+  const during = all.filter((s) => s.at >= opStart && s.at <= opEnd + AFTER_MS);
+  return { all, during, opStart, opEnd, routerErrors, extra: extra || undefined };
+}
+
+function summarize(op: string, run: number, r: Awaited<ReturnType<typeof underLoad>>, steadyP99: number): OpResult {
+  const bad = r.all.filter(failed);
+  const lat = r.during.filter((s) => !failed(s)).map((s) => s.latency);
+  return {
+    op,
+    run,
+    opMs: r.opEnd - r.opStart,
+    requests: r.all.length,
+    failed: bad.length,
+    failures: bad.slice(0, 5).map((s) => `${s.status || s.error} at ${((s.at - r.opStart) / 1000).toFixed(2)} s${s.status ? `: ${s.error}` : ''}`),
+    p50: pct(lat, 0.5),
+    p99: pct(lat, 0.99),
+    max: Math.max(...lat),
+    steadyP99,
+    routerErrors: r.routerErrors,
+    extra: r.extra,
+  };
+}
+
+async function cli(platform: RunningPlatform, args: string[]) {
+  const r = await paas(platform, args);
+  if (r.code !== 0) throw new Error(`paas ${args.join(' ')}: exit ${r.code}\n${r.stderr}\n${platform.output().slice(-3000)}`);
+  return r;
+}
+
+function backendsInRoutes(platform: RunningPlatform, app: string): number {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(platform.dataDir, 'routes.json'), 'utf8')).apps?.[app]?.backends?.length ?? 0;
+  } catch {
+    return -1;
+  }
+}
+
+/** Scales to 10 and times: CLI return, routes.json with 10 backends, 10 distinct dynos answering. */
+async function scaleTo10(platform: RunningPlatform, app: string) {
+  const t0 = Date.now();
+  let inRoutes = NaN;
+  let distinct = NaN;
+  const seen = new Set<string>();
+  let stop = false;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  const watchRoutes = (async () => {
+    while (!stop && !Number.isFinite(inRoutes)) {
+      if (backendsInRoutes(platform, app) >= 10) inRoutes = Date.now() - t0;
+      await sleep(10);
+    }
+  })();
+  const probe = async () => {
+    while (!stop && !Number.isFinite(distinct)) {
+      const body = await new Promise<string>((resolve) => {
+        const req = http.get({ host: '127.0.0.1', port: platform.httpPort, path: '/', headers: { host: `${app}.localhost` }, agent }, (res) => {
+          let b = '';
+          res.setEncoding('utf8');
+          res.on('data', (d) => (b += d));
+          res.on('end', () => resolve(b));
+        });
+        req.on('error', () => resolve(''));
+      });
+      const dyno = /on (web\.\d+)/.exec(body)?.[1];
+      if (dyno) seen.add(dyno);
+      if (seen.size >= 10) distinct = Date.now() - t0;
+      await sleep(5);
+    }
+  };
+  const probes = Promise.all(Array.from({ length: 4 }, probe));
+  await cli(platform, ['ps:scale', 'web=10', '-a', app]);
+  const cliMs = Date.now() - t0;
+  const deadline = Date.now() + 30_000;
+  while ((!Number.isFinite(inRoutes) || !Number.isFinite(distinct)) && Date.now() < deadline) await sleep(20);
+  stop = true;
+  await Promise.all([watchRoutes, probes]);
+  agent.destroy();
+  // Where the time went, from the engine's own timestamps (same host clock).
+  const ids = docker('ps', '-q', '--filter', `label=paas.owner=${platform.owner}`, '--filter', `label=paas.app=${app}`, '--filter', 'label=paas.process=web').trim().split('\n').filter(Boolean);
+  const info = ids.map((id) => {
+    const [created, started] = docker('inspect', '-f', '{{.Created}} {{.State.StartedAt}}', id).trim().split(' ').map(dockerTime);
+    const line = execFileSync('sh', ['-c', 'docker logs -t "$1" 2>&1 | grep -m1 "listening on"', 'sh', id], { encoding: 'utf8' });
+    return { created: created - t0, started: started - t0, listening: dockerTime(line.split(' ')[0]) - t0 };
+  }).filter((i) => i.created > 0); // web.1 was there before
+  const max = (k: 'created' | 'started' | 'listening') => Math.max(...info.map((i) => i[k]));
+  const min = (k: 'created' | 'started' | 'listening') => Math.min(...info.map((i) => i[k]));
+  return {
+    cliMs, routesMs: inRoutes, distinctMs: distinct,
+    firstCreatedMs: min('created'), lastCreatedMs: max('created'), firstStartedMs: min('started'), lastStartedMs: max('started'), lastListeningMs: max('listening'),
+  };
+}
+
+async function main() {
+  const platform = await startPlatform();
+  const app = `zdbench-${crypto.randomBytes(2).toString('hex')}`;
+  const results: OpResult[] = [];
+  const steady: number[] = [];
+  try {
+    await cli(platform, ['apps:create', app]);
+    const dir = fixtureRepo('env-app');
+    addRemote(dir, platform, app);
+    const first = await push(dir);
+    if (first.code !== 0) throw new Error(`first push failed:\n${first.output}`);
+    let n = 0;
+
+    for (let run = 1; run <= RUNS; run++) {
+      // Steady state: the baseline.
+      const base = new Load(platform.httpPort, `${app}.localhost`);
+      base.start();
+      await sleep(STEADY_S * 1000);
+      await base.stop();
+      base.close();
+      const baseOk = base.samples.filter((s) => !failed(s)).map((s) => s.latency);
+      const steadyP99 = pct(baseOk, 0.99);
+      steady.push(steadyP99);
+      console.error(`run ${run} steady (load ${load1()}): ${base.samples.length} requests, ${base.samples.filter(failed).length} failed, p50 ${f1(pct(baseOk, 0.5))} ms, p99 ${f1(steadyP99)} ms`);
+
+      const ops: Array<[string, () => Promise<Record<string, number> | void>]> = [
+        ['deploy', async () => {
+          fs.appendFileSync(path.join(dir, 'server.py'), `# bench change ${++n}\n`);
+          commitAll(dir, `bench ${n}`);
+          const r = await push(dir);
+          if (r.code !== 0) throw new Error(`push failed:\n${r.output}`);
+        }],
+        ['restart', async () => void (await cli(platform, ['ps:restart', '-a', app]))],
+        ['config', async () => void (await cli(platform, ['config:set', `BENCH_${++n}=x`, '-a', app]))],
+        ['scale', async () => {
+          const t = Date.now();
+          await cli(platform, ['ps:scale', 'web=5', '-a', app]);
+          const up = Date.now() - t;
+          await sleep(3000);
+          const t2 = Date.now();
+          await cli(platform, ['ps:scale', 'web=1', '-a', app]);
+          return { upMs: up, downMs: Date.now() - t2 };
+        }],
+        ['scale10', async () => {
+          const r = await scaleTo10(platform, app);
+          await sleep(2000);
+          const t = Date.now();
+          await cli(platform, ['ps:scale', 'web=1', '-a', app]);
+          return { ...r, downMs: Date.now() - t };
+        }],
+      ];
+      for (const [op, fn] of ops) {
+        if (!ONLY.has(op)) continue;
+        const r = summarize(op, run, await underLoad(platform, app, fn), steadyP99);
+        results.push(r);
+        console.error(`run ${run} ${op} (load ${load1()}): ${(r.opMs / 1000).toFixed(2)} s, ${r.failed}/${r.requests} failed${r.failures.length ? ' ' + JSON.stringify(r.failures) : ''}, during p50 ${f1(r.p50)} p99 ${f1(r.p99)} max ${f1(r.max)} ms (steady p99 ${f1(steadyP99)})${r.extra ? ' ' + JSON.stringify(r.extra) : ''}`);
+        for (const l of r.routerErrors.slice(0, 5)) console.error(`    ${l}`);
+        await sleep(2000);
+      }
+    }
+  } finally {
+    const destroyed = await paas(platform, ['apps:destroy', app, '--confirm', app]);
+    if (destroyed.code !== 0) console.error(`apps:destroy ${app} failed (remove its containers, images, volume and network by hand): ${destroyed.stderr}`);
+    await platform.stop();
+    if (process.env.BENCH_VERBOSE) console.error(platform.output());
+  }
+
+  console.log(`Load: ${RATE} req/s through the router, ${RUNS} run(s); steady p99 per run: ${steady.map(f1).join(', ')} ms.\n`);
+  console.log('| operation | op time s (median) | failed / sent (all runs) | p99 during ms (median, per run) | p99 during ÷ steady (median) | max during ms (worst) | router at=error lines |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const op of ['deploy', 'restart', 'config', 'scale', 'scale10']) {
+    const rs = results.filter((r) => r.op === op);
+    if (!rs.length) continue;
+    console.log(`| ${op} | ${f2(median(rs.map((r) => r.opMs / 1000)))} | ${rs.reduce((a, r) => a + r.failed, 0)} / ${rs.reduce((a, r) => a + r.requests, 0)} | ${f1(median(rs.map((r) => r.p99)))} (${rs.map((r) => f1(r.p99)).join(', ')}) | ${f2(median(rs.map((r) => r.p99 / r.steadyP99)))} | ${f1(Math.max(...rs.map((r) => r.max)))} | ${rs.reduce((a, r) => a + r.routerErrors.length, 0)} |`);
+  }
+  const s10 = results.filter((r) => r.op === 'scale10' && r.extra);
+  if (s10.length) {
+    console.log('\n| scale web 1→10 (s, median, per run) | |');
+    console.log('|---|---|');
+    for (const [k, label] of [
+      ['firstCreatedMs', 'first new container created (docker `Created`)'], ['lastCreatedMs', 'last of the 9 created'],
+      ['firstStartedMs', 'first started (`State.StartedAt`)'], ['lastStartedMs', 'last started'], ['lastListeningMs', 'last app printed `listening`'],
+      ['routesMs', 'routes.json lists 10 backends'], ['distinctMs', '**10 distinct dynos answered through the router**'],
+      ['cliMs', '`paas ps:scale web=10` returns'], ['downMs', '`paas ps:scale web=1` returns (from 10)'],
+    ] as const) {
+      const xs = s10.map((r) => r.extra![k] / 1000);
+      console.log(`| ${label} | ${f2(median(xs))} (${xs.map(f2).join(', ')}) |`);
+    }
+  }
+  const sc = results.filter((r) => r.op === 'scale' && r.extra);
+  if (sc.length) console.log(`\nscale 1→5 returns in ${f2(median(sc.map((r) => r.extra!.upMs / 1000)))} s, 5→1 in ${f2(median(sc.map((r) => r.extra!.downMs / 1000)))} s (medians).`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
