@@ -284,6 +284,24 @@ describe.each(ENGINES)('%s engine', (_name, factory) => {
       expect(r.access.every((e) => e.dyno === 'web.2' && e.text.includes('status=200'))).toBe(true);
     });
 
+    it('retries on the current table: a request cut off by a deploy reaches the new backend', async () => {
+      const fresh = await backend('fresh');
+      let r: TestRouter | undefined;
+      // The old backend takes the connection, the table moves the app, then the old one goes away.
+      const old = net.createServer((socket) => {
+        r!.routes.set(table({ demo: { hosts: ['demo.localhost'], backends: [{ dyno: 'web.2', port: fresh.port }] } }, 2));
+        socket.destroy();
+      });
+      await new Promise<void>((resolve) => old.listen(0, '127.0.0.1', resolve));
+      cleanups.push(() => new Promise((resolve) => old.close(() => resolve())));
+      const oldPort = (old.address() as net.AddressInfo).port;
+      r = await router(table({ demo: { hosts: ['demo.localhost'], backends: [{ dyno: 'web.1', port: oldPort }] } }));
+      const res = await request(r.port);
+      expect(res.status).toBe(200);
+      await waitFor(() => r!.access.length === 1);
+      expect(r.access[0].dyno).toBe('web.2');
+    });
+
     it('does not replay a request with a body; answers 503 H10 when the app refuses connections', async () => {
       const r = await router(table({ demo: { hosts: ['demo.localhost'], backends: [{ dyno: 'web.1', port: await deadPort() }] } }));
       const post = await request(r.port, { method: 'POST', body: 'x' });

@@ -3,6 +3,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { backendFailure, begin, forwardHeaders, now, writeLine, type RouterContext } from './context.ts';
 import { pages, renderPage, type Page } from './pages.ts';
 import { CONNECT_TIMEOUT, type Upstream } from './upstreams.ts';
+import type { AppRoute } from './route-table.ts';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 // Failures where the backend cannot have seen the request (or, for a reset, where
@@ -132,7 +133,10 @@ export function handleRequest(ctx: RouterContext, req: http.IncomingMessage, res
   const headers = forwardHeaders(req, requestId, fwd);
 
   const dispatch = (avoid?: Upstream) => {
-    const up = ctx.pool.pick(route, avoid);
+    // A retry looks the host up again: the table may have moved the app to new backends since
+    // (a deploy switched routes while this request was on its way to the old one).
+    const target = avoid ? retryRoute(ctx, req, route) : route;
+    const up = ctx.pool.pick(target, avoid);
     if (!up) return fail('H14', 'No web processes running', APP_ERROR);
     up.outstanding++;
     const a: Attempt = { up, startedAt: now(), responded: false, complete: false, dead: false, released: false };
@@ -197,4 +201,11 @@ export function handleRequest(ctx: RouterContext, req: http.IncomingMessage, res
   timer = setTimeout(() => fail('H12', 'Request timeout', APP_ERROR), ctx.responseTimeoutMs);
   if (length > 0 || chunked) req.on('data', rearm);
   dispatch();
+}
+
+function retryRoute(ctx: RouterContext, req: http.IncomingMessage, route: AppRoute): AppRoute {
+  const table = ctx.routes.current();
+  ctx.pool.sync(table);
+  const fresh = table.lookup(req.headers.host);
+  return fresh && fresh.app === route.app ? fresh : route;
 }

@@ -13,6 +13,8 @@ export const APP_PORT = 5000;
 /** Process types that run once rather than as part of the formation. */
 export const ONE_OFF_TYPES = new Set(['release', 'run']);
 const DEFAULT_MEMORY_MB = 512;
+/** Between taking a web process out of the router and sending it SIGTERM. */
+const DRAIN_MS = 2000;
 
 export interface RunnerOptions {
   bootTimeoutMs: number;
@@ -53,11 +55,15 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
   const routeTo = (app: App, instances: Instance[]) =>
     routes.set(app.name, instances.filter((i) => i.type === 'web' && i.ip).map((i) => ({ dyno: i.dyno, host: i.ip!, port: APP_PORT })));
 
-  const stopInBackground = (instances: Instance[]) => {
+  /**
+   * Stops instances without holding up the caller. Ones the router was sending traffic to get a
+   * moment first, so requests already on their way to them are answered before SIGTERM.
+   */
+  const stopInBackground = (instances: Instance[], drainMs = 0) => {
     for (const i of instances) {
       stopping.add(i.id);
-      scheduler
-        .stop(i.id, opts.stopGraceSeconds)
+      new Promise((r) => setTimeout(r, i.type === 'web' ? drainMs : 0))
+        .then(() => scheduler.stop(i.id, opts.stopGraceSeconds))
         .catch((err) => console.error(`stopping ${i.dyno} failed:`, err))
         .finally(() => stopping.delete(i.id));
     }
@@ -90,7 +96,7 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
     const started = await startHealthy(specs);
     routeTo(app, [...keep, ...started]);
     await routes.settled();
-    stopInBackground(old);
+    stopInBackground(old, DRAIN_MS);
     return started;
   };
 
