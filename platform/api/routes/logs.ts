@@ -8,6 +8,7 @@ import { appsService } from '../../apps/apps-service.ts';
 import { appsRepo } from '../../apps/apps-repo.ts';
 import { PlatformError, invalid } from '../../errors.ts';
 import { authenticate } from '../auth.ts';
+import { refuseUpgrade as refuse } from '../refuse-upgrade.ts';
 import type { ApiEnv } from '../api-env.ts';
 import { formatLine, SOURCES, type Filter, type LogLine, type Source } from '../../logs/format.ts';
 
@@ -57,11 +58,6 @@ export function logsRoutes(p: Platform) {
       throw new PlatformError(400, 'bad_request', 'this is a websocket: connect with Upgrade: websocket (paas logs -t)');
     });
 }
-
-const refuse = (socket: Duplex, status: number, message: string) => {
-  const body = JSON.stringify({ id: status === 401 ? 'unauthorized' : status === 404 ? 'not_found' : 'invalid_params', message });
-  socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Unprocessable Entity'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-};
 
 /**
  * The websocket `GET /api/apps/:app/logs/stream?lines=&ps=&source=&after=&tail=1`: the history

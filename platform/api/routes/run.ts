@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Platform } from '../../platform.ts';
 import { appsService } from '../../apps/apps-service.ts';
 import { authenticate } from '../auth.ts';
+import { refuseUpgrade } from '../refuse-upgrade.ts';
 import { oneOffSpec } from '../../runner/one-off.ts';
 import { PlatformError } from '../../errors.ts';
 import type { ApiEnv } from '../api-env.ts';
@@ -48,10 +49,7 @@ export function attachRunStream(p: Platform, server: EventEmitter): void {
     if (!m) return;
     socket.on('error', () => {});
     const user = authenticate(p, req.headers.authorization);
-    if (!user) {
-      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
+    if (!user) return refuseUpgrade(socket, 401, 'missing or invalid API token (run `paas login`, or set PAAS_TOKEN)');
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.once('message', (data) => void session(p, ws, decodeURIComponent(m[1]), data.toString(), user.name));
     });
