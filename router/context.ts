@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type http from 'node:http';
 import type net from 'node:net';
 import { formatAccess, type AccessFields, type AccessSink } from './access-log.ts';
-import type { ProxyEngine } from './engine.ts';
+import type { RequestHead } from './http1.ts';
 import { normalizeHost, type AppRoute, type RouteSource } from './route-table.ts';
 import { CONNECT_TIMEOUT, type UpstreamPool } from './upstreams.ts';
 
 /** Settings and shared parts every request handler of one router sees. */
 export interface RouterContext {
   routes: RouteSource;
-  engine: ProxyEngine;
   pool: UpstreamPool;
   access: AccessSink;
   log: (msg: string) => void;
@@ -23,25 +21,29 @@ export interface RouterContext {
 
 // Heroku's rule for a client-supplied X-Request-Id.
 const SANE_REQUEST_ID = /^[A-Za-z0-9+/=-]{20,200}$/;
-const HOP_BY_HOP = ['keep-alive', 'proxy-connection', 'te', 'trailer', 'expect'];
 
 export const now = () => performance.now();
 export const clientIp = (socket: net.Socket) => (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
 
 /** Everything needed to route one request and describe it in its access line. */
-export function begin(ctx: RouterContext, req: http.IncomingMessage) {
+export function begin(ctx: RouterContext, head: RequestHead, socket: net.Socket) {
   const table = ctx.routes.current();
   ctx.pool.sync(table);
-  const route = table.lookup(req.headers.host);
-  const offered = req.headers['x-request-id'];
-  const requestId = typeof offered === 'string' && SANE_REQUEST_ID.test(offered) ? offered : randomUUID();
-  const prior = req.headers['x-forwarded-for'];
-  const ip = clientIp(req.socket);
+  const route = table.lookup(head.host);
+  let offered: string | undefined;
+  let prior: string | undefined;
+  for (let i = 0; i < head.lower.length; i++) {
+    const name = head.lower[i];
+    if (name === 'x-request-id') offered = head.values[i];
+    else if (name === 'x-forwarded-for') prior = prior === undefined ? head.values[i] : `${prior}, ${head.values[i]}`;
+  }
+  const requestId = offered !== undefined && SANE_REQUEST_ID.test(offered) ? offered : randomUUID();
+  const ip = clientIp(socket);
   const fwd = prior ? `${prior}, ${ip}` : ip;
   const line: AccessFields = {
-    method: req.method ?? 'GET',
-    path: req.url ?? '/',
-    host: normalizeHost(req.headers.host),
+    method: head.method,
+    path: head.target,
+    host: normalizeHost(head.host),
     requestId,
     fwd,
     dyno: null,
@@ -60,58 +62,42 @@ export function writeLine(ctx: RouterContext, route: AppRoute | undefined, line:
   }
 }
 
-// Headers forwardHeaders sets itself, and hop-by-hop ones; names listed in Connection go too.
-const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'connection', 'upgrade', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-port', 'x-forwarded-host', 'x-request-id', 'x-request-start']);
-const NEVER_NOMINATED = new Set(['host', 'content-length', 'transfer-encoding']);
+// Hop-by-hop headers, and those the router sets itself; names listed in Connection go too.
+const NOT_FORWARDED = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'upgrade',
+  'expect',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'x-forwarded-host',
+  'x-request-id',
+  'x-request-start',
+]);
+// Framing headers stay whatever Connection says: the body is passed through as framed.
+const NEVER_NOMINATED = new Set(['host', 'content-length', 'transfer-encoding', 'upgrade']);
 
 /**
- * The request head for the backend as a flat [name, value, …] list, from the client's raw
- * headers (their case and order kept): hop-by-hop out, X-Forwarded-* and X-Request-Id in.
+ * The request head for the backend as one string, from the client's headers (their case and
+ * order kept): hop-by-hop out, X-Forwarded-* and X-Request-Id in. `upgrade` keeps the
+ * websocket handshake's Connection/Upgrade pair.
  */
-export function forwardHeaders(req: http.IncomingMessage, requestId: string, fwd: string): string[] {
-  const connection = req.headers.connection;
-  let nominated: Set<string> | undefined;
-  if (connection) {
-    for (const token of connection.split(',')) {
-      const name = token.trim().toLowerCase();
-      if (name && !NEVER_NOMINATED.has(name)) (nominated ??= new Set()).add(name);
-    }
+export function forwardHead(head: RequestHead, socket: net.Socket, requestId: string, fwd: string, upgrade = false): string {
+  let nominated: string[] | undefined;
+  for (const token of head.connection) if (!NEVER_NOMINATED.has(token)) (nominated ??= []).push(token);
+  let out = `${head.method} ${head.target} HTTP/1.1\r\n`;
+  const { names, lower, values } = head;
+  for (let i = 0; i < names.length; i++) {
+    const name = lower[i];
+    if (NOT_FORWARDED.has(name) || (nominated !== undefined && nominated.includes(name))) continue;
+    out += `${names[i]}: ${values[i]}\r\n`;
   }
-  const raw = req.rawHeaders;
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toLowerCase();
-    if (!NOT_FORWARDED.has(name) && !nominated?.has(name)) out.push(raw[i], raw[i + 1]);
-  }
-  out.push(
-    'X-Forwarded-For', fwd,
-    'X-Forwarded-Proto', 'http',
-    'X-Forwarded-Port', String(req.socket.localPort ?? ''),
-    'X-Forwarded-Host', req.headers.host ?? '',
-    'X-Request-Id', requestId,
-    'X-Request-Start', String(Date.now()),
-  );
-  return out;
-}
-
-/** Rewrite the request head of an upgrade for the backend: hop-by-hop out, X-Forwarded-* and X-Request-Id in. */
-export function prepareUpgradeHeaders(req: http.IncomingMessage, requestId: string, fwd: string) {
-  const h = req.headers;
-  const connection = h.connection;
-  if (connection) {
-    for (const token of connection.split(',')) {
-      const name = token.trim().toLowerCase();
-      if (name && !['upgrade', 'host', 'content-length', 'transfer-encoding'].includes(name)) delete h[name];
-    }
-  }
-  for (const name of HOP_BY_HOP) delete h[name];
-  h.connection = 'Upgrade';
-  h['x-forwarded-for'] = fwd;
-  h['x-forwarded-proto'] = 'http';
-  h['x-forwarded-port'] = String(req.socket.localPort ?? '');
-  h['x-forwarded-host'] = req.headers.host ?? '';
-  h['x-request-id'] = requestId;
-  h['x-request-start'] = String(Date.now());
+  if (upgrade) out += `Connection: Upgrade\r\nUpgrade: ${head.upgrade}\r\n`;
+  return `${out}X-Forwarded-For: ${fwd}\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: ${socket.localPort ?? ''}\r\nX-Forwarded-Host: ${head.host ?? ''}\r\nX-Request-Id: ${requestId}\r\nX-Request-Start: ${Date.now()}\r\n\r\n`;
 }
 
 /** Heroku error code for a backend that failed before sending response headers. */

@@ -50,15 +50,24 @@ const REASONS: Record<number, string> = {
   408: 'Request Timeout',
   413: 'Payload Too Large',
   431: 'Request Header Fields Too Large',
+  501: 'Not Implemented',
   503: 'Service Unavailable',
+  505: 'HTTP Version Not Supported',
 };
 
+const rendered = new Map<Page, string>();
+
 /**
- * A complete raw HTTP/1.1 response, for sockets that are no longer (or never
- * were) driven by node:http: failed upgrades and unparseable requests.
+ * A complete raw HTTP/1.1 response carrying `page`: `Connection: close` unless `extraHeaders`
+ * says otherwise; `bodyless` (HEAD) keeps the headers and drops the page.
  */
-export function rawResponse(page: Page, extraHeaders: Record<string, string> = {}): string {
-  const html = renderPage(page);
+export function rawResponse(page: Page, extraHeaders: Record<string, string> = {}, bodyless = false): string {
+  // Constant pages (application error …) are rendered once.
+  let html = rendered.get(page);
+  if (html === undefined) {
+    html = renderPage(page);
+    if (CONSTANT.has(page)) rendered.set(page, html);
+  }
   const headers = {
     'Content-Type': 'text/html; charset=utf-8',
     'Content-Length': String(Buffer.byteLength(html)),
@@ -66,6 +75,15 @@ export function rawResponse(page: Page, extraHeaders: Record<string, string> = {
     Connection: 'close',
     ...extraHeaders,
   };
-  const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}`);
-  return `HTTP/1.1 ${page.status} ${REASONS[page.status] ?? 'Error'}\r\n${lines.join('\r\n')}\r\n\r\n${html}`;
+  let head = `HTTP/1.1 ${page.status} ${REASONS[page.status] ?? 'Error'}\r\n`;
+  for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
+  // The page is UTF-8; the head latin1 (ASCII): one buffer, so that both leave in one write.
+  return bodyless ? `${head}\r\n` : `${head}\r\n${html}`;
+}
+
+/** Pages that never change, worth rendering once. */
+const CONSTANT = new Set<Page>();
+export function constantPage(page: Page): Page {
+  CONSTANT.add(page);
+  return page;
 }

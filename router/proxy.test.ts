@@ -1,8 +1,6 @@
 import http from 'node:http';
 import net from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createNodeEngine } from './engine-node.ts';
-import type { ProxyEngine } from './engine.ts';
+import { afterEach, describe, expect, it } from 'vitest';
 import { deadPort, raw, request, startBackend, startRouter, table, waitFor, type Backend, type TestRouter } from './test-helpers.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -14,23 +12,13 @@ async function backend(name: string, handler?: Parameters<typeof startBackend>[1
   cleanups.push(() => b.close());
   return b;
 }
-// Every engine runs the same suite (engine.ts is the seam; proxy.ts holds the policy).
-const ENGINES: [string, () => ProxyEngine][] = [
-  ['node', createNodeEngine],
-];
-let makeEngine: () => ProxyEngine = createNodeEngine;
-
 async function router(...[routes, options]: Parameters<typeof startRouter>): Promise<TestRouter> {
-  const r = await startRouter(routes, { engine: makeEngine(), ...options });
+  const r = await startRouter(routes, options);
   cleanups.push(() => r.close());
   return r;
 }
 
-describe.each(ENGINES)('%s engine', (_name, factory) => {
-  beforeEach(() => {
-    makeEngine = factory;
-  });
-
+describe('router', () => {
   describe('routing', () => {
     it('routes by exact host and by one-label wildcard', async () => {
       const a = await backend('a');
@@ -481,7 +469,7 @@ describe.each(ENGINES)('%s engine', (_name, factory) => {
   describe('graceful shutdown', () => {
     it('finishes in-flight requests, refuses new connections, then resolves', async () => {
       const slow = await backend('slow', (req, res) => setTimeout(() => res.end('done'), 200));
-      const r = await startRouter(table({ demo: { hosts: ['demo.localhost'], backends: [{ dyno: 'web.1', port: slow.port }] } }), { engine: makeEngine() });
+      const r = await startRouter(table({ demo: { hosts: ['demo.localhost'], backends: [{ dyno: 'web.1', port: slow.port }] } }));
       const agent = new http.Agent({ keepAlive: true });
       cleanups.push(async () => agent.destroy());
       await request(r.port, { agent }); // leaves an idle keep-alive connection behind

@@ -1,9 +1,8 @@
-import http from 'node:http';
-import type net from 'node:net';
+import net from 'node:net';
 import { stdoutSink, type AccessSink } from './access-log.ts';
+import { ClientConnection, type ClientRequest } from './client-connection.ts';
 import { clientIp, writeLine, type RouterContext } from './context.ts';
-import type { ProxyEngine } from './engine.ts';
-import { createNodeEngine } from './engine-node.ts';
+import type { HeadError } from './http1.ts';
 import { pages, rawResponse } from './pages.ts';
 import type { RouteSource } from './route-table.ts';
 import { handleUpgrade } from './upgrade.ts';
@@ -12,8 +11,6 @@ import { handleRequest } from './web.ts';
 
 export interface RouterOptions {
   routes: RouteSource;
-  /** Byte mover; the node:http engine unless given. */
-  engine?: ProxyEngine;
   /** TCP connect to a backend (Heroku H19). */
   connectTimeoutMs?: number;
   /** No response headers from the backend within this → 503, H12. */
@@ -25,8 +22,10 @@ export interface RouterOptions {
   /** Idle keep-alive connections to backends are closed after this. */
   idleSocketMs?: number;
   maxSocketsPerBackend?: number;
-  /** Client-side keep-alive. */
+  /** Client-side keep-alive: idle client connections are closed after this. */
   keepAliveTimeoutMs?: number;
+  /** A client that takes longer than this to send a request head is answered 408. */
+  headersTimeoutMs?: number;
   /** Where access lines go; stdout JSON lines unless given. */
   accessLog?: AccessSink;
   /** Diagnostics; stderr unless given. */
@@ -34,7 +33,7 @@ export interface RouterOptions {
 }
 
 export interface Router {
-  readonly server: http.Server;
+  readonly server: net.Server;
   /** Resolves with the real port (useful with port 0). */
   listen(port: number, host: string): Promise<number>;
   /** Stop accepting, let in-flight requests finish (at most graceMs), then close everything. */
@@ -49,6 +48,7 @@ export const DEFAULTS = {
   idleSocketMs: 4_000,
   maxSocketsPerBackend: 256,
   keepAliveTimeoutMs: 5_000,
+  headersTimeoutMs: 60_000,
 };
 
 /** The router's HTTP server: host → app → backend, with websockets, limits and a graceful close. */
@@ -56,7 +56,6 @@ export function createRouter(options: RouterOptions): Router {
   const opts = { ...DEFAULTS, ...options };
   const ctx: RouterContext = {
     routes: options.routes,
-    engine: options.engine ?? createNodeEngine(),
     pool: new UpstreamPool(opts),
     access: options.accessLog ?? stdoutSink(),
     log: options.log ?? ((msg: string) => process.stderr.write(`router: ${msg}\n`)),
@@ -66,11 +65,36 @@ export function createRouter(options: RouterOptions): Router {
     upgraded: new Set(),
   };
 
-  const server = http.createServer({ maxHeaderSize: opts.maxHeaderSize, keepAliveTimeout: opts.keepAliveTimeoutMs });
-  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => handleRequest(ctx, req, res));
-  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => handleUpgrade(ctx, req, socket, head));
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => answerClientError(ctx, err, socket));
+  const connections = new Set<ClientConnection>();
+  const handler = {
+    request(req: ClientRequest) {
+      const h = req.head;
+      if (h.upgrade !== undefined && h.connection.includes('upgrade')) handleUpgrade(ctx, req);
+      else handleRequest(ctx, req);
+    },
+    malformed: (conn: ClientConnection, err: HeadError) => answerMalformed(ctx, conn.socket, err),
+  };
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    const conn = new ClientConnection(socket, opts, handler);
+    connections.add(conn);
+    socket.once('close', () => connections.delete(conn));
+    if (ctx.shuttingDown) socket.destroy();
+  });
   server.on('error', (err) => ctx.log(`server error: ${err.message}`));
+
+  // Idle keep-alive connections and slow request heads, checked by one timer for all connections.
+  const sweep = () => {
+    const t = performance.now();
+    for (const conn of connections) {
+      if (conn.idle && t - conn.lastActive > opts.keepAliveTimeoutMs) conn.socket.destroy();
+      else if (conn.partial && t - conn.lastActive > opts.headersTimeoutMs) answerMalformed(ctx, conn.socket, 'timeout');
+    }
+  };
+  const sweeper = setInterval(sweep, Math.max(10, Math.min(1_000, opts.keepAliveTimeoutMs / 4)));
+  sweeper.unref();
+  const closeIdle = () => {
+    for (const conn of connections) if (conn.idle) conn.socket.destroy();
+  };
 
   let closing: Promise<void> | undefined;
 
@@ -90,47 +114,43 @@ export function createRouter(options: RouterOptions): Router {
       closing ??= (async () => {
         ctx.shuttingDown = true;
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
+        for (const conn of connections) conn.draining = true;
+        closeIdle();
         for (const socket of ctx.upgraded) socket.end();
         // Keep-alive connections become idle as their in-flight responses finish.
-        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        const drain = setInterval(closeIdle, 50);
         let deadline: NodeJS.Timeout | undefined;
         await Promise.race([closed, new Promise<void>((resolve) => (deadline = setTimeout(resolve, graceMs)))]);
-        clearInterval(sweep);
+        clearInterval(drain);
+        clearInterval(sweeper);
         clearTimeout(deadline);
-        server.closeAllConnections();
+        for (const conn of connections) conn.socket.destroy();
         for (const socket of ctx.upgraded) socket.destroy();
         ctx.pool.destroy();
-        ctx.engine.close();
       })();
       return closing;
     },
   };
 }
 
-const answered = new WeakSet<net.Socket>();
-
 /** Unparseable requests, oversized heads, idle clients: answer if the socket can still take it, then close. */
-function answerClientError(ctx: RouterContext, err: NodeJS.ErrnoException, socket: net.Socket) {
-  if (answered.has(socket)) return; // llhttp stays in its error state and repeats the error per chunk
-  answered.add(socket);
-  const inFlight = (socket as net.Socket & { _httpMessage?: http.ServerResponse })._httpMessage;
-  // Mid-response there is no room for another status line (node:http makes the same call).
-  if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
-    socket.destroy();
-    return;
-  }
+function answerMalformed(ctx: RouterContext, socket: net.Socket, err: HeadError | 'timeout') {
   const [page, code, desc] =
-    err.code === 'HPE_HEADER_OVERFLOW'
-      ? [pages.headersTooLarge(), 'H25', 'HTTP restriction: header fields too large']
-      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [pages.requestTimeout(), 'H28', 'Client Connection Idle']
-        : [pages.badRequest(), 'H25', 'HTTP restriction: bad request'];
-  const raw = rawResponse(page);
+    err === 'timeout'
+      ? [pages.requestTimeout(), 'H28', 'Client Connection Idle']
+      : err.status === 431
+        ? [pages.headersTooLarge(), 'H25', 'HTTP restriction: header fields too large']
+        : err.status === 400
+          ? [pages.badRequest(), 'H25', 'HTTP restriction: bad request']
+          : [{ ...pages.badRequest(), status: err.status }, 'H25', `HTTP restriction: ${err.message}`];
+  const raw = Buffer.from(rawResponse(page));
   socket.end(raw);
   // Lingering close: keep reading (and discarding) whatever the client is still
   // sending for a moment, so the kernel does not answer it with a RST that could
   // wipe our response out of the client's receive buffer before it reads it.
+  socket.removeAllListeners('data');
+  socket.on('data', () => {});
+  if (socket.isPaused()) socket.resume();
   const linger = setTimeout(() => socket.destroy(), 2_000);
   linger.unref();
   socket.once('close', () => clearTimeout(linger));
@@ -144,7 +164,7 @@ function answerClientError(ctx: RouterContext, err: NodeJS.ErrnoException, socke
     fwd: clientIp(socket),
     dyno: null,
     status: page.status,
-    bytes: Buffer.byteLength(raw),
+    bytes: raw.length,
     protocol: 'http',
   });
 }

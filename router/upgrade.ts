@@ -1,62 +1,35 @@
-import http from 'node:http';
 import type net from 'node:net';
-import { backendFailure, begin, now, prepareUpgradeHeaders, writeLine, type RouterContext } from './context.ts';
-import { pages, rawResponse, type Page } from './pages.ts';
+import type { ClientRequest } from './client-connection.ts';
+import { backendFailure, begin, forwardHead, now, writeLine, type RouterContext } from './context.ts';
+import { headEnd, parseResponseHead, type ResponseHead } from './http1.ts';
+import { constantPage, pages, rawResponse, type Page } from './pages.ts';
 import { handleRequest } from './web.ts';
 
-const APP_ERROR = pages.applicationError();
+const APP_ERROR = constantPage(pages.applicationError());
+const MAX_RESPONSE_HEAD = 64 * 1024;
+const DECLINED_DROPPED = new Set(['connection', 'keep-alive', 'x-request-id']);
 
 /**
- * node:http hands over every request carrying `Connection: Upgrade`. Websockets
- * are spliced through to a backend; any other upgrade (`curl --http2` sends
- * `Upgrade: h2c`) is served as the plain HTTP/1.1 request it also is, which is
- * what a server that ignores Upgrade does (RFC 9110 §7.8).
+ * A request carrying `Connection: Upgrade`. Websockets are spliced through to a backend; any
+ * other upgrade (`curl --http2` sends `Upgrade: h2c`) is served as the plain HTTP/1.1 request it
+ * also is, then the connection closes, which is what a server that ignores Upgrade does (RFC 9110 §7.8).
  */
-export function handleUpgrade(ctx: RouterContext, req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
-  // node:http hands the socket over without an error listener; a reset must not crash us.
-  socket.on('error', () => socket.destroy());
-  const isWebSocket = req.method === 'GET' && /^websocket$/i.test(req.headers.upgrade ?? '');
-  if (isWebSocket) return proxyWebSocket(ctx, req, socket, head);
-  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-  if (hasBody) {
-    // Its body is no longer parsed by node:http; refuse rather than forward half a request.
-    const { route, line } = begin(ctx, req);
-    line.code = 'H25';
-    line.desc = 'HTTP restriction: upgrade request with a body';
-    line.status = 400;
-    socket.end(rawResponse(pages.badRequest()));
-    return writeLine(ctx, route, line);
-  }
-  serveAsPlainRequest(ctx, req, socket);
+export function handleUpgrade(ctx: RouterContext, req: ClientRequest): void {
+  const head = req.head;
+  if (head.method === 'GET' && /^websocket$/i.test(head.upgrade ?? '')) return proxyWebSocket(ctx, req);
+  handleRequest(ctx, req, true);
 }
 
-function serveAsPlainRequest(ctx: RouterContext, req: http.IncomingMessage, socket: net.Socket) {
-  // node:http no longer parses this socket: one request, then close.
-  req.headers.connection = `${req.headers.connection ?? ''}, close`;
-  const res = new http.ServerResponse(req);
-  res.shouldKeepAlive = false;
-  res.assignSocket(socket);
-  let closed = false;
-  const emitClose = () => {
-    if (closed) return;
-    closed = true;
-    res.emit('close');
-  };
-  res.once('finish', () => {
-    res.detachSocket(socket);
-    socket.destroySoon();
-    process.nextTick(emitClose);
-  });
-  socket.once('close', () => process.nextTick(emitClose));
-  handleRequest(ctx, req, res);
-}
-
-function proxyWebSocket(ctx: RouterContext, req: http.IncomingMessage, socket: net.Socket, head: Buffer) {
-  const { route, requestId, fwd, line, startedAt } = begin(ctx, req);
+function proxyWebSocket(ctx: RouterContext, req: ClientRequest) {
+  const head = req.head;
+  const socket = req.conn.socket;
+  const { route, requestId, fwd, line, startedAt } = begin(ctx, head, socket);
+  // From here on the socket is ours: no more HTTP parsing on it.
+  const early = req.conn.detach();
   let logged = false;
   let isOpen = false;
   let timer: NodeJS.Timeout | undefined;
-  let proxyReq: http.ClientRequest | undefined;
+  let backend: net.Socket | undefined;
 
   const writeOnce = () => {
     if (logged) return;
@@ -72,9 +45,9 @@ function proxyWebSocket(ctx: RouterContext, req: http.IncomingMessage, socket: n
       line.desc = desc;
     }
     line.status = page.status;
-    const raw = rawResponse(page, { 'X-Request-Id': requestId });
-    line.bytes = Buffer.byteLength(raw);
-    proxyReq?.destroy();
+    const raw = Buffer.from(rawResponse(page, { 'X-Request-Id': requestId }));
+    line.bytes = raw.length;
+    backend?.destroy();
     if (socket.writable) socket.end(raw);
     else socket.destroy();
     writeOnce();
@@ -92,7 +65,7 @@ function proxyWebSocket(ctx: RouterContext, req: http.IncomingMessage, socket: n
   socket.once('close', () => {
     ctx.upgraded.delete(socket);
     up.outstanding--;
-    if (!isOpen) proxyReq?.destroy();
+    if (!isOpen) backend?.destroy();
     if (!logged) {
       line.code = 'H27';
       line.desc = 'Client Request Interrupted';
@@ -101,45 +74,72 @@ function proxyWebSocket(ctx: RouterContext, req: http.IncomingMessage, socket: n
     }
   });
 
-  prepareUpgradeHeaders(req, requestId, fwd);
   timer = setTimeout(() => reject('H12', 'Request timeout', APP_ERROR), ctx.responseTimeoutMs);
-
-  ctx.engine.ws(req, socket, head, { host: up.backend.host, port: up.backend.port, agent: ctx.pool.wsAgent }, {
-    onProxyReq(r) {
-      proxyReq = r;
-      if (logged) return void r.destroy();
-      const began = now();
-      r.once('socket', (s: net.Socket) => {
-        if (s.connecting) s.once('connect', () => (line.connect = now() - began));
-        else line.connect = 0;
-      });
-    },
-    onResponse(proxyRes) {
-      // The backend declined the upgrade and answered plainly; the engine relays it raw.
-      if (logged) return void proxyRes.destroy();
-      line.status = proxyRes.statusCode ?? 0;
-      proxyRes.headers['x-request-id'] = requestId;
-      delete proxyRes.headers['transfer-encoding'];
-      proxyRes.headers.connection = 'close';
-      writeOnce();
-    },
-    onUpgrade(_proxyRes, proxySocket) {
-      if (logged) return void proxySocket.destroy();
-      isOpen = true;
-      line.status = 101;
-      writeOnce();
-      link(socket, proxySocket);
-      link(proxySocket, socket);
-    },
-    onError(err) {
-      if (isOpen || logged || socket.destroyed) return;
-      const { code, desc } = backendFailure(err);
-      reject(code, desc, APP_ERROR);
-    },
+  const began = now();
+  const b = ctx.pool.dedicated(up);
+  backend = b;
+  b.once('connect', () => (line.connect = now() - began));
+  b.on('error', (err: NodeJS.ErrnoException) => {
+    if (isOpen || logged || socket.destroyed) return;
+    const { code, desc } = backendFailure(err);
+    reject(code, desc, APP_ERROR);
   });
+  b.once('close', () => {
+    if (!isOpen && !logged) reject('H13', 'Connection closed without response', APP_ERROR);
+  });
+  b.write(forwardHead(head, socket, requestId, fwd, true), 'latin1');
+  if (early.length) b.write(early);
+
+  let buf: Buffer | undefined;
+  const onHead = (d: Buffer) => {
+    buf = buf ? Buffer.concat([buf, d]) : d;
+    const end = headEnd(buf);
+    if (end === -1) {
+      if (buf.length > MAX_RESPONSE_HEAD) reject('H13', 'Connection closed without response', APP_ERROR);
+      return;
+    }
+    let res: ResponseHead;
+    try {
+      res = parseResponseHead(buf.toString('latin1', 0, end - 4));
+    } catch {
+      return reject('H13', 'Connection closed without response', APP_ERROR);
+    }
+    b.off('data', onHead);
+    const rest = buf.subarray(end);
+    line.status = res.status;
+    if (res.status === 101) {
+      isOpen = true;
+      line.bytes = end;
+      writeOnce();
+      socket.write(buf.subarray(0, end));
+      if (rest.length) socket.write(rest);
+      splice(socket, b);
+      return;
+    }
+    // The app declined the upgrade and answered plainly: relay that answer, then close.
+    let out = `HTTP/1.1 ${res.status} ${res.reason}\r\n`;
+    for (let i = 0; i < res.names.length; i++) if (!DECLINED_DROPPED.has(res.lower[i])) out += `${res.names[i]}: ${res.values[i]}\r\n`;
+    out += `X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n`;
+    line.bytes = out.length;
+    writeOnce();
+    socket.write(out, 'latin1');
+    if (rest.length) socket.write(rest);
+    b.pipe(socket);
+    socket.resume(); // whatever the client still sends is dropped; its close is noticed
+  };
+  b.on('data', onHead);
 }
 
-/** When `a` closes, finish `b` gracefully and make sure it does not outlive `a` by long. */
+/** Bytes both ways; when either side closes, finish the other gracefully, and soon for good. */
+function splice(client: net.Socket, backend: net.Socket) {
+  client.on('error', () => client.destroy());
+  backend.pipe(client);
+  client.pipe(backend);
+  if (client.isPaused()) client.resume();
+  link(client, backend);
+  link(backend, client);
+}
+
 function link(a: net.Socket, b: net.Socket) {
   a.once('close', () => {
     if (b.destroyed) return;

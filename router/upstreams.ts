@@ -1,50 +1,27 @@
-import http from 'node:http';
 import type net from 'node:net';
+import { BackendConnection, connectBackend } from './backend-connection.ts';
 import type { AppRoute, Backend, RouteTable } from './route-table.ts';
 
-/** Error code of a backend connection that did not complete within connectTimeoutMs (Heroku H19). */
-export const CONNECT_TIMEOUT = 'ECONNECT_TIMEOUT';
-
-/**
- * http.Agent whose new connections fail with CONNECT_TIMEOUT if the TCP
- * handshake takes too long. Done here rather than per request so that it only
- * applies to the handshake, never to a reused keep-alive socket or to a slow
- * response.
- */
-class UpstreamAgent extends http.Agent {
-  constructor(
-    options: http.AgentOptions,
-    private readonly connectTimeoutMs: number,
-  ) {
-    super(options);
-  }
-
-  override createConnection(options: http.ClientRequestArgs, callback?: (err: Error | null, stream: any) => void) {
-    const socket = super.createConnection(options, callback) as net.Socket;
-    if (socket && socket.connecting) {
-      const timer = setTimeout(() => {
-        const err = Object.assign(new Error(`connect timeout after ${this.connectTimeoutMs}ms`), { code: CONNECT_TIMEOUT });
-        socket.destroy(err);
-      }, this.connectTimeoutMs);
-      timer.unref();
-      socket.once('connect', () => clearTimeout(timer));
-      socket.once('close', () => clearTimeout(timer));
-    }
-    return socket;
-  }
-}
+export { CONNECT_TIMEOUT } from './backend-connection.ts';
 
 export interface Upstream {
   readonly key: string;
   readonly backend: Backend;
-  readonly agent: http.Agent;
   /** Requests (and open websockets) currently using this backend. */
   outstanding: number;
+  /** Keep-alive connections waiting for a request, most recently used last. */
+  readonly idle: BackendConnection[];
+  /** Connections open (idle or busy). */
+  open: number;
+  /** Attempts waiting for a connection while `open` is at the limit. */
+  readonly waiting: Array<(conn: BackendConnection) => void>;
+  /** Left the route table: connections are closed once their exchange ends. */
+  retired: boolean;
 }
 
 export interface PoolOptions {
   connectTimeoutMs: number;
-  /** Idle keep-alive sockets are closed after this long (below the usual 5 s server keep-alive). */
+  /** Idle keep-alive connections are closed after this long (below the usual 5 s server keep-alive). */
   idleSocketMs: number;
   maxSocketsPerBackend: number;
 }
@@ -52,21 +29,22 @@ export interface PoolOptions {
 const keyOf = (b: Backend) => `${b.host}:${b.port}`;
 
 /**
- * One keep-alive agent per backend address, kept across route reloads as long
- * as the address stays in the table, plus the load-balancing choice.
+ * A pool of keep-alive connections per backend address, kept across route reloads as long as
+ * the address stays in the table, plus the load-balancing choice.
  */
 export class UpstreamPool {
   private readonly upstreams = new Map<string, Upstream>();
   private readonly cursor = new Map<string, number>();
   private table: RouteTable | undefined;
-  /** Websocket upgrades get a connection of their own; pooling them would only hold sockets hostage. */
-  readonly wsAgent: http.Agent;
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly opts: PoolOptions) {
-    this.wsAgent = new UpstreamAgent({ keepAlive: false }, opts.connectTimeoutMs);
+    // One timer for all idle connections rather than one per connection.
+    this.sweeper = setInterval(() => this.sweep(), Math.max(10, Math.min(1_000, opts.idleSocketMs / 2)));
+    this.sweeper.unref();
   }
 
-  /** Retire agents of backends that left the table. Cheap when the table did not change. */
+  /** Retire backends that left the table. Cheap when the table did not change. */
   sync(table: RouteTable): void {
     if (table === this.table) return;
     this.table = table;
@@ -75,7 +53,8 @@ export class UpstreamPool {
     for (const [key, up] of this.upstreams) {
       if (live.has(key)) continue;
       this.upstreams.delete(key);
-      retire(up.agent);
+      up.retired = true;
+      for (const conn of up.idle.splice(0)) conn.destroy();
     }
     for (const app of this.cursor.keys()) if (!table.apps.has(app)) this.cursor.delete(app);
   }
@@ -84,20 +63,10 @@ export class UpstreamPool {
     const key = keyOf(backend);
     let up = this.upstreams.get(key);
     if (!up) {
-      const agent = new UpstreamAgent(
-        {
-          keepAlive: true,
-          maxSockets: this.opts.maxSocketsPerBackend,
-          maxFreeSockets: this.opts.maxSocketsPerBackend,
-          timeout: this.opts.idleSocketMs,
-          scheduling: 'lifo',
-        },
-        this.opts.connectTimeoutMs,
-      );
-      up = { key, backend, agent, outstanding: 0 };
+      up = { key, backend, outstanding: 0, idle: [], open: 0, waiting: [], retired: false };
       this.upstreams.set(key, up);
     } else if (up.backend.dyno !== backend.dyno) {
-      // Same address, new dyno name (container replaced on a reused IP): keep the agent, log the new name.
+      // Same address, new dyno name (container replaced on a reused IP): keep the pool, log the new name.
       up = Object.assign(up, { backend });
     }
     return up;
@@ -118,26 +87,81 @@ export class UpstreamPool {
   pick(route: AppRoute, avoid?: Upstream): Upstream | undefined {
     const n = route.backends.length;
     if (n === 0) return undefined;
+    if (n === 1) return this.get(route.backends[0]);
     const start = (this.cursor.get(route.app) ?? 0) % n;
     this.cursor.set(route.app, start + 1);
     let best: Upstream | undefined;
     for (let i = 0; i < n; i++) {
       const up = this.get(route.backends[(start + i) % n]);
-      if (avoid && up.key === avoid.key && n > 1) continue;
+      if (avoid && up.key === avoid.key) continue;
       if (!best || up.outstanding < best.outstanding) best = up;
     }
     return best;
   }
 
+  /**
+   * A connection to `up` for one exchange: the most recently used idle one, a new one, or (at
+   * maxSocketsPerBackend) the next one to come free. Returns a cancel function.
+   */
+  acquire(up: Upstream, use: (conn: BackendConnection) => void): () => void {
+    const idle = up.idle.pop();
+    if (idle) {
+      use(idle);
+      return noop;
+    }
+    if (up.open < this.opts.maxSocketsPerBackend) {
+      use(this.connect(up));
+      return noop;
+    }
+    up.waiting.push(use);
+    return () => {
+      const i = up.waiting.indexOf(use);
+      if (i !== -1) up.waiting.splice(i, 1);
+    };
+  }
+
+  /** A connection of its own, never pooled (websockets). */
+  dedicated(up: Upstream): net.Socket {
+    return connectBackend(up.backend.host, up.backend.port, this.opts.connectTimeoutMs);
+  }
+
+  private connect(up: Upstream): BackendConnection {
+    const conn = new BackendConnection(up.backend.host, up.backend.port, this.opts.connectTimeoutMs);
+    up.open++;
+    conn.onRelease = (c, reusable) => {
+      if (reusable && !up.retired) {
+        const next = up.waiting.shift();
+        if (next) return next(c);
+        c.idleSince = performance.now();
+        up.idle.push(c);
+        return;
+      }
+      if (reusable) c.destroy(); // its release after close will not be reusable: counted below
+      const i = up.idle.indexOf(c);
+      if (i !== -1) up.idle.splice(i, 1);
+      if (reusable) return;
+      up.open--;
+      const next = up.waiting.shift();
+      if (next) next(this.connect(up));
+    };
+    return conn;
+  }
+
+  private sweep(): void {
+    const limit = performance.now() - this.opts.idleSocketMs;
+    for (const up of this.upstreams.values()) {
+      while (up.idle.length && up.idle[0].idleSince < limit) up.idle.shift()!.destroy();
+    }
+  }
+
   destroy(): void {
-    for (const up of this.upstreams.values()) up.agent.destroy();
+    clearInterval(this.sweeper);
+    for (const up of this.upstreams.values()) {
+      up.retired = true;
+      for (const conn of up.idle.splice(0)) conn.destroy();
+    }
     this.upstreams.clear();
-    this.wsAgent.destroy();
   }
 }
 
-/** Stop pooling on an agent without cutting requests still in flight on it. */
-function retire(agent: http.Agent): void {
-  (agent as http.Agent & { keepAlive: boolean }).keepAlive = false; // sockets released from now on are destroyed instead of pooled
-  for (const list of Object.values(agent.freeSockets)) for (const socket of list ?? []) socket.destroy();
-}
+const noop = () => {};

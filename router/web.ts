@@ -1,88 +1,86 @@
-import type http from 'node:http';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { backendFailure, begin, forwardHeaders, now, writeLine, type RouterContext } from './context.ts';
-import { pages, renderPage, type Page } from './pages.ts';
-import { CONNECT_TIMEOUT, type Upstream } from './upstreams.ts';
+import type { BackendConnection } from './backend-connection.ts';
+import type { ClientRequest } from './client-connection.ts';
+import { backendFailure, begin, forwardHead, now, writeLine, type RouterContext } from './context.ts';
+import { ChunkedReader, chunk, withHead, type ResponseHead } from './http1.ts';
+import { constantPage, pages, rawResponse, type Page } from './pages.ts';
 import type { AppRoute } from './route-table.ts';
+import { CONNECT_TIMEOUT, type Upstream } from './upstreams.ts';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 // Failures where the backend cannot have seen the request (or, for a reset, where
 // replaying an idempotent request is safe): worth one more try elsewhere.
 const RETRIABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', CONNECT_TIMEOUT]);
-const APP_ERROR = pages.applicationError();
+const APP_ERROR = constantPage(pages.applicationError());
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
-class BodyLimit extends Transform {
-  private seen = 0;
-  constructor(private readonly max: number) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
-    this.seen += chunk.length;
-    if (this.seen > this.max) cb(Object.assign(new Error('request body too large'), { code: 'EBODYLIMIT' }));
-    else cb(null, chunk);
-  }
-}
+// Response headers that describe the backend connection, or that the router sets itself.
+const RESPONSE_DROPPED = new Set(['connection', 'keep-alive', 'proxy-connection', 'x-request-id', 'transfer-encoding']);
+const REASON: Record<number, string> = { 200: 'OK', 204: 'No Content', 301: 'Moved Permanently', 302: 'Found', 304: 'Not Modified', 404: 'Not Found' };
 
 /** One try at one backend. */
 interface Attempt {
   up: Upstream;
   startedAt: number;
   connectedAt?: number;
-  proxyReq?: http.ClientRequest;
+  conn?: BackendConnection;
+  cancelWait?: () => void;
   responded: boolean;
-  /** The response body arrived in full; the pooled socket is back in the pool and must not be touched. */
-  complete: boolean;
   /** Abandoned (failed, timed out, client gone): late events from it are ignored. */
   dead: boolean;
-  released: boolean;
 }
 
 /**
- * Route, forward and log one HTTP request. Policy lives here (which backend,
- * when to retry, when to give up, what to log); the engine only moves bytes.
+ * Route, forward and log one HTTP request. Policy lives here (which backend, when to retry,
+ * when to give up, what to log); backend-connection.ts and client-connection.ts move the bytes.
  */
-export function handleRequest(ctx: RouterContext, req: http.IncomingMessage, res: http.ServerResponse): void {
-  const { route, requestId, fwd, line, startedAt } = begin(ctx, req);
-  const socket = req.socket;
-  const bytesBefore = socket.bytesWritten;
+export function handleRequest(ctx: RouterContext, req: ClientRequest, forceClose = false): void {
+  const head = req.head;
+  const socket = req.conn.socket;
+  const { route, requestId, fwd, line, startedAt } = begin(ctx, head, socket);
+  const clientKeepAlive = head.keepAlive && !forceClose;
 
   let attempt: Attempt | undefined;
   let retried = false;
   let timer: NodeJS.Timeout | undefined;
   let logged = false;
 
-  const release = (a: Attempt) => {
-    if (a.released) return;
-    a.released = true;
-    a.up.outstanding--;
+  const log = () => {
+    if (logged) return;
+    logged = true;
+    if (timer) clearTimeout(timer);
+    line.bytes = req.bytesWritten;
+    if (attempt?.connectedAt !== undefined) line.connect = attempt.connectedAt - attempt.startedAt;
+    if (line.dyno) line.service = now() - startedAt - (line.connect ?? 0);
+    writeLine(ctx, route, line);
   };
+
   const abandon = (a: Attempt) => {
+    if (a.dead) return;
     a.dead = true;
-    release(a);
-    if (!a.complete) a.proxyReq?.destroy();
+    a.up.outstanding--;
+    a.cancelWait?.();
+    a.conn?.destroy();
+    req.unpipeBody();
   };
 
   const sendPage = (page: Page) => {
     line.status = page.status;
-    if (res.headersSent) {
-      res.destroy();
+    if (req.bytesWritten > 0) {
+      // Mid-response there is no room for a page: cut the client off.
+      log();
+      socket.destroy();
       return;
     }
-    const html = renderPage(page);
-    const headers: http.OutgoingHttpHeaders = {
-      'X-Request-Id': requestId,
-      'Content-Type': 'text/html; charset=utf-8',
-      'Content-Length': Buffer.byteLength(html),
-      'Cache-Control': 'no-store',
-    };
     // An unread request body (or a draining router) means this connection cannot carry another request.
-    if (!req.complete || ctx.shuttingDown) headers.Connection = 'close';
-    res.writeHead(page.status, headers);
-    res.end(req.method === 'HEAD' ? undefined : html);
+    const keepAlive = clientKeepAlive && req.bodyComplete && !ctx.shuttingDown;
+    const raw = rawResponse(page, { 'X-Request-Id': requestId, Connection: keepAlive ? 'keep-alive' : 'close' }, head.method === 'HEAD');
+    req.write(Buffer.from(raw));
+    log();
+    req.finish(keepAlive);
   };
 
   const fail = (code: string | undefined, desc: string | undefined, page: Page) => {
-    if (logged || line.code) return;
+    if (logged) return;
     if (code) {
       line.code = code;
       line.desc = desc;
@@ -92,120 +90,160 @@ export function handleRequest(ctx: RouterContext, req: http.IncomingMessage, res
     sendPage(page);
   };
 
-  res.once('finish', () => {
-    line.bytes = Math.max(0, socket.bytesWritten - bytesBefore);
-  });
-  res.once('close', () => {
-    if (timer) clearTimeout(timer);
+  req.onAbort = () => {
     if (attempt) abandon(attempt);
     if (logged) return;
-    logged = true;
-    if (!res.writableFinished && !line.code) {
+    if (!line.code) {
       line.code = 'H27';
       line.desc = 'Client Request Interrupted';
       line.status = 499;
     }
-    if (!line.status) line.status = res.statusCode;
-    if (attempt?.connectedAt !== undefined) line.connect = attempt.connectedAt - attempt.startedAt;
-    if (line.dyno) line.service = now() - startedAt - (line.connect ?? 0);
-    writeLine(ctx, route, line);
-  });
+    log();
+  };
 
   if (!route) return fail(undefined, undefined, pages.noSuchApp(line.host));
-
-  const length = Number(req.headers['content-length'] ?? 0);
-  if (length > ctx.maxBodyBytes) return fail('H25', 'HTTP restriction: body too large', pages.payloadTooLarge(ctx.maxBodyBytes));
-  const chunked = req.headers['transfer-encoding'] !== undefined;
-  const canRetry = IDEMPOTENT.has(line.method) && !chunked && !(length > 0);
-
-  let body: Readable | undefined;
-  if (chunked) {
-    const limit = new BodyLimit(ctx.maxBodyBytes);
-    limit.on('error', () => fail('H25', 'HTTP restriction: body too large', pages.payloadTooLarge(ctx.maxBodyBytes)));
-    body = req.pipe(limit);
-  }
-
-  // Hop-by-hop: the client's Connection header describes its connection to us, the
-  // backend's describes the pooled one. Remember what the client asked for before
-  // it is dropped from the forwarded head, and answer for our connection ourselves.
-  const conn = req.headers.connection ?? '';
-  const clientClose = req.httpVersion === '1.0' ? !/keep-alive/i.test(conn) : /close/i.test(conn);
-  const headers = forwardHeaders(req, requestId, fwd);
+  if (head.contentLength > ctx.maxBodyBytes) return fail('H25', 'HTTP restriction: body too large', pages.payloadTooLarge(ctx.maxBodyBytes));
+  req.onBodyError = (tooLarge) =>
+    tooLarge
+      ? fail('H25', 'HTTP restriction: body too large', pages.payloadTooLarge(ctx.maxBodyBytes))
+      : fail('H25', 'HTTP restriction: bad request', pages.badRequest());
+  const canRetry = IDEMPOTENT.has(head.method) && !req.hasBody;
+  const forward = forwardHead(head, socket, requestId, fwd);
+  if (head.expectContinue && head.minor === 1 && req.hasBody) socket.write(CONTINUE);
 
   const dispatch = (avoid?: Upstream) => {
     // A retry looks the host up again: the table may have moved the app to new backends since
     // (a deploy switched routes while this request was on its way to the old one).
-    const target = avoid ? retryRoute(ctx, req, route) : route;
+    const target = avoid ? retryRoute(ctx, head.host, route) : route;
     const up = ctx.pool.pick(target, avoid);
     if (!up) return fail('H14', 'No web processes running', APP_ERROR);
     up.outstanding++;
-    const a: Attempt = { up, startedAt: now(), responded: false, complete: false, dead: false, released: false };
+    const a: Attempt = { up, startedAt: now(), responded: false, dead: false };
     attempt = a;
     line.dyno = up.backend.dyno;
-    ctx.engine.web(req, res, { host: up.backend.host, port: up.backend.port, agent: up.agent }, headers, body, {
-      onProxyReq(proxyReq) {
-        a.proxyReq = proxyReq;
-        if (a.dead) return void proxyReq.destroy();
-        // The 30 s are for the app to answer a request it has received in full.
-        proxyReq.once('finish', rearm);
-        const s = proxyReq.socket;
-        if (s && s.connecting) s.once('connect', () => (a.connectedAt = now()));
-        else a.connectedAt = now();
-      },
-      onResponse(proxyRes) {
-        if (a.dead) {
-          proxyRes.destroy();
-          return [];
-        }
-        if (timer) clearTimeout(timer);
-        a.responded = true;
-        a.connectedAt ??= now();
-        line.status = proxyRes.statusCode ?? 0;
-        proxyRes.once('end', () => (a.complete = true));
-        proxyRes.once('close', () => {
-          if (proxyRes.complete || a.dead) return;
-          // The backend hung up mid-body: the client must see a truncated response, not a hang.
-          line.code ??= 'H18';
-          line.desc ??= 'Server Request Interrupted';
+    a.cancelWait = ctx.pool.acquire(up, (conn) => exchange(a, conn));
+  };
+
+  const exchange = (a: Attempt, conn: BackendConnection) => {
+    a.cancelWait = undefined;
+    if (a.dead) return void conn.destroy();
+    a.conn = conn;
+    if (!conn.connecting) a.connectedAt = a.startedAt;
+    else conn.socket.once('connect', () => (a.connectedAt = now()));
+    // Framing of the response for this client.
+    let respHead: string | undefined;
+    let dechunk: ChunkedReader | undefined;
+    let rechunk = false;
+    let keepAlive = clientKeepAlive;
+
+    conn.send(
+      head.method,
+      forward,
+      {
+        onResponse(res: ResponseHead, bodiless: boolean) {
+          if (timer) clearTimeout(timer);
+          a.responded = true;
+          a.connectedAt ??= now();
+          line.status = res.status;
+          keepAlive = keepAlive && !ctx.shuttingDown && req.bodyComplete;
+          let out = `HTTP/1.1 ${res.status} ${res.reason || REASON[res.status] || ''}\r\n`;
+          let nominated: string[] | undefined;
+          for (const token of res.connection) if (token !== 'close' && token !== 'keep-alive') (nominated ??= []).push(token);
+          const { names, lower, values } = res;
+          for (let i = 0; i < names.length; i++) {
+            const name = lower[i];
+            if (RESPONSE_DROPPED.has(name) || (nominated !== undefined && nominated.includes(name))) continue;
+            out += `${names[i]}: ${values[i]}\r\n`;
+          }
+          if (!bodiless) {
+            if (res.chunked) {
+              if (head.minor === 1) out += 'Transfer-Encoding: chunked\r\n';
+              else {
+                // An HTTP/1.0 client cannot read chunks: de-chunk, and end the body by closing.
+                dechunk = new ChunkedReader();
+                keepAlive = false;
+              }
+            } else if (res.contentLength < 0) {
+              // Close-delimited from the app: chunk it for a 1.1 client so the connection survives.
+              if (head.minor === 1) {
+                out += 'Transfer-Encoding: chunked\r\n';
+                rechunk = true;
+              } else keepAlive = false;
+            }
+          }
+          respHead = `${out}X-Request-Id: ${requestId}\r\nConnection: ${keepAlive ? 'keep-alive' : 'close'}\r\n\r\n`;
+        },
+        onBody(data: Buffer) {
+          if (dechunk) {
+            const parts: Buffer[] = [];
+            dechunk.feed(data, 0, (d) => parts.push(d));
+            data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+          } else if (rechunk) data = chunk(data);
+          let ok: boolean;
+          if (respHead !== undefined) {
+            ok = req.write(withHead(respHead, data));
+            respHead = undefined;
+          } else ok = req.write(data);
+          if (!ok && !conn.socket.isPaused()) {
+            // The client is slower than the app: stop reading from the app until it catches up.
+            conn.socket.pause();
+            socket.once('drain', () => conn.socket.resume());
+          }
+        },
+        onEnd() {
+          if (respHead !== undefined) req.write(respHead);
+          if (rechunk) req.write('0\r\n\r\n');
+          if (a.dead) return;
           a.dead = true;
-          res.destroy();
-        });
-        return ['X-Request-Id', requestId, 'Connection', ctx.shuttingDown || clientClose || !req.complete ? 'close' : 'keep-alive'];
-      },
-      onError(err) {
-        if (a.dead || logged) return;
-        if (res.destroyed || socket.destroyed) return abandon(a); // client gone: 'close' logs H27
-        if (a.responded) {
-          line.code ??= 'H18';
-          line.desc ??= 'Server Request Interrupted';
+          a.up.outstanding--;
+          log();
+          req.finish(keepAlive);
+        },
+        onError(err: NodeJS.ErrnoException) {
+          if (a.dead || logged) return;
+          if (a.responded) {
+            // The app hung up mid-body: the client must see a truncated response, not a hang.
+            line.code ??= 'H18';
+            line.desc ??= 'Server Request Interrupted';
+            abandon(a);
+            log();
+            socket.destroy();
+            return;
+          }
           abandon(a);
-          res.destroy();
-          return;
-        }
-        abandon(a);
-        if (canRetry && !retried && RETRIABLE.has(err.code ?? '')) {
-          retried = true;
-          return dispatch(up);
-        }
-        const { code, desc } = backendFailure(err);
-        fail(code, desc, APP_ERROR);
+          if (canRetry && !retried && RETRIABLE.has(err.code ?? '')) {
+            retried = true;
+            return dispatch(a.up);
+          }
+          const { code, desc } = backendFailure(err);
+          fail(code, desc, APP_ERROR);
+        },
       },
-    });
+      req.bodyComplete,
+    );
+    if (req.hasBody) {
+      req.pipeBody(
+        (data) => {
+          if (timer) timer.refresh(); // an upload that keeps moving is not a timeout
+          if (!conn.write(data) && !socket.isPaused()) {
+            socket.pause();
+            conn.socket.once('drain', () => socket.resume());
+          }
+        },
+        () => conn.endRequest(),
+      );
+    }
   };
 
   // H12 fires when the app sends no response headers for responseTimeoutMs after the
   // request reached it; while a body is still uploading, only a stalled upload counts.
-  const rearm = () => {
-    if (timer && !logged && !line.code && !attempt?.responded) timer.refresh();
-  };
   timer = setTimeout(() => fail('H12', 'Request timeout', APP_ERROR), ctx.responseTimeoutMs);
-  if (length > 0 || chunked) req.on('data', rearm);
   dispatch();
 }
 
-function retryRoute(ctx: RouterContext, req: http.IncomingMessage, route: AppRoute): AppRoute {
+function retryRoute(ctx: RouterContext, host: string | undefined, route: AppRoute): AppRoute {
   const table = ctx.routes.current();
   ctx.pool.sync(table);
-  const fresh = table.lookup(req.headers.host);
+  const fresh = table.lookup(host);
   return fresh && fresh.app === route.app ? fresh : route;
 }

@@ -1,7 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { createNodeEngine } from './engine-node.ts';
-import type { ProxyEngine } from './engine.ts';
 import { deadPort, startBackend, startRouter, table, waitFor, type Backend, type TestRouter } from './test-helpers.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -37,14 +35,8 @@ async function wsBackend(name: string): Promise<WsBackend> {
   return b;
 }
 
-// Every engine runs the same suite (engine.ts is the seam; proxy.ts holds the policy).
-const ENGINES: [string, () => ProxyEngine][] = [
-  ['node', createNodeEngine],
-];
-let makeEngine: () => ProxyEngine = createNodeEngine;
-
 async function router(...[routes, options]: Parameters<typeof startRouter>): Promise<TestRouter> {
-  const r = await startRouter(routes, { engine: makeEngine(), ...options });
+  const r = await startRouter(routes, options);
   cleanups.push(() => r.close());
   return r;
 }
@@ -72,11 +64,7 @@ const rejectedWith = (ws: WebSocket) =>
     }),
   );
 
-describe.each(ENGINES)('%s engine', (_name, factory) => {
-  beforeEach(() => {
-    makeEngine = factory;
-  });
-
+describe('router', () => {
   describe('websockets through the router', () => {
     it('echoes messages both ways, text and binary, with forwarded headers', async () => {
       const b = await wsBackend('a');
@@ -184,7 +172,7 @@ describe.each(ENGINES)('%s engine', (_name, factory) => {
 
     it('ends open websockets on shutdown', async () => {
       const b = await wsBackend('a');
-      const r = await startRouter(table({ demo: { hosts: ['demo.localhost'], backends: [{ dyno: 'web.1', port: b.port }] } }), { engine: makeEngine() });
+      const r = await startRouter(table({ demo: { hosts: ['demo.localhost'], backends: [{ dyno: 'web.1', port: b.port }] } }));
       const ws = connect(r.port);
       await opened(ws);
       const done = closed(ws);

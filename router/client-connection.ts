@@ -1,0 +1,255 @@
+import type net from 'node:net';
+import { ChunkedReader, HeadError, headEnd, parseRequestHead, type RequestHead } from './http1.ts';
+
+export interface ConnectionOptions {
+  /** Larger request heads are answered 431. */
+  maxHeaderSize: number;
+  /** Larger request bodies (declared or chunked) are refused. */
+  maxBodyBytes: number;
+}
+
+/** What the router does with requests and with what it cannot parse. */
+export interface ConnectionHandler {
+  request(req: ClientRequest): void;
+  /** The bytes are not a request the router will serve: answer `err.status` and close. */
+  malformed(conn: ClientConnection, err: HeadError): void;
+}
+
+/** One request as read from a client connection. Its body streams to `onBody` (raw, framing kept). */
+export class ClientRequest {
+  /** The body was read in full (or there is none). */
+  bodyComplete: boolean;
+  /** Body bytes read but not yet taken (before `onBody` is set). */
+  private queued: Buffer[] | undefined;
+  private bodyHandler: ((data: Buffer) => void) | undefined;
+  private endHandler: (() => void) | undefined;
+  /** The client went away before the response was complete. */
+  onAbort: (() => void) | undefined;
+  /** The chunked body outgrew the limit, or its framing is broken. */
+  onBodyError: ((tooLarge: boolean) => void) | undefined;
+  /** Bytes written to the client for this request's response. */
+  bytesWritten = 0;
+  /** Set once the response is complete. */
+  finished = false;
+
+  constructor(
+    readonly conn: ClientConnection,
+    readonly head: RequestHead,
+    readonly hasBody: boolean,
+  ) {
+    this.bodyComplete = !hasBody;
+  }
+
+  /** Take the body: queued bytes first, then as they arrive. `onEnd` runs once it is complete. */
+  pipeBody(onBody: (data: Buffer) => void, onEnd: () => void): void {
+    this.bodyHandler = onBody;
+    this.endHandler = onEnd;
+    if (this.queued) for (const b of this.queued.splice(0)) onBody(b);
+    this.queued = undefined;
+    if (this.bodyComplete) onEnd();
+  }
+
+  /** Stop taking the body (the backend attempt was abandoned); bytes queue up again for a retry. */
+  unpipeBody(): void {
+    this.bodyHandler = undefined;
+    this.endHandler = undefined;
+  }
+
+  /** @internal */
+  deliver(data: Buffer, last: boolean): void {
+    if (data.length) {
+      if (this.bodyHandler) this.bodyHandler(data);
+      else (this.queued ??= []).push(data);
+    }
+    if (last) {
+      this.bodyComplete = true;
+      this.endHandler?.();
+    }
+  }
+
+  /** Write response bytes to the client. Returns false when the client is not keeping up. */
+  write(data: Buffer | string): boolean {
+    this.bytesWritten += typeof data === 'string' ? data.length : data.length;
+    return this.conn.socket.write(data, 'latin1');
+  }
+
+  /** The response is complete: the connection serves the next request, or closes if `keepAlive` is false. */
+  finish(keepAlive: boolean): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.conn.finished(this, keepAlive && this.bodyComplete);
+  }
+}
+
+const enum S {
+  /** Waiting for (more of) a request head. */
+  Head,
+  /** A request is being served. */
+  Busy,
+  /** Handed over (websocket) or closing: no more parsing. */
+  Done,
+}
+
+/**
+ * An HTTP/1.1 server connection: parses request heads, frames request bodies (Content-Length,
+ * chunked), serves requests one at a time (pipelined ones wait in the buffer), and keeps the
+ * connection alive between them.
+ */
+export class ClientConnection {
+  private state = S.Head;
+  private buf: Buffer | undefined;
+  private req: ClientRequest | undefined;
+  private bodyLeft = 0;
+  private chunked: ChunkedReader | undefined;
+  private parsing = false;
+  /** performance.now() of the last activity, for the server's idle sweep. */
+  lastActive = performance.now();
+  /** The server is shutting down: close after the current response. */
+  draining = false;
+
+  constructor(
+    readonly socket: net.Socket,
+    private readonly opts: ConnectionOptions,
+    private readonly handler: ConnectionHandler,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (d: Buffer) => this.onData(d));
+    socket.on('error', () => socket.destroy());
+    // A client that half-closes gets no more answers (as with node:http): treat it as gone.
+    socket.on('end', () => socket.destroy());
+    socket.once('close', () => this.onClose());
+  }
+
+  /** No request in progress and nothing buffered: safe to close. */
+  get idle(): boolean {
+    return this.state === S.Head && !this.buf;
+  }
+
+  /** Waiting for the rest of a request head. */
+  get partial(): boolean {
+    return this.state === S.Head && !!this.buf;
+  }
+
+  /** Stop parsing and hand over the socket, with the bytes read past the current request head. */
+  detach(): Buffer {
+    this.state = S.Done;
+    this.socket.pause();
+    this.socket.removeAllListeners('data');
+    this.socket.removeAllListeners('end');
+    const rest = this.buf ?? Buffer.alloc(0);
+    this.buf = undefined;
+    return rest;
+  }
+
+  private onData(d: Buffer): void {
+    this.lastActive = performance.now();
+    if (this.state === S.Done) return;
+    const req = this.req;
+    if (req && !req.bodyComplete) return this.body(req, d, 0);
+    this.buf = this.buf ? Buffer.concat([this.buf, d]) : d;
+    // Pipelined requests wait; a client that keeps sending meanwhile is throttled.
+    if (this.state === S.Busy) {
+      if (this.buf.length > this.opts.maxHeaderSize) this.socket.pause();
+      return;
+    }
+    this.parse();
+  }
+
+  private parse(): void {
+    if (this.parsing) return;
+    this.parsing = true;
+    try {
+      while (this.state === S.Head && this.buf) {
+        let buf = this.buf;
+        // RFC 9112 §2.2: ignore empty lines before a request line.
+        let from = 0;
+        while (from + 1 < buf.length && buf[from] === 13 && buf[from + 1] === 10) from += 2;
+        const end = headEnd(buf, from);
+        if (end === -1 || end - from > this.opts.maxHeaderSize) {
+          if (buf.length - from > this.opts.maxHeaderSize) return this.refuse(new HeadError(431, 'request head too large'));
+          this.buf = from === buf.length ? undefined : from ? buf.subarray(from) : buf;
+          return;
+        }
+        let head: RequestHead;
+        try {
+          head = parseRequestHead(buf.toString('latin1', from, end - 4));
+        } catch (e) {
+          if (e instanceof HeadError) return this.refuse(e);
+          throw e;
+        }
+        buf = buf.subarray(end);
+        this.buf = buf.length ? buf : undefined;
+        const hasBody = head.chunked || head.contentLength > 0;
+        const req = new ClientRequest(this, head, hasBody);
+        this.req = req;
+        this.state = S.Busy;
+        this.chunked = head.chunked ? new ChunkedReader() : undefined;
+        this.bodyLeft = head.chunked ? 0 : Math.max(0, head.contentLength);
+        this.handler.request(req);
+        if ((this.state as S) === S.Done) return;
+        if (hasBody && this.buf && !req.bodyComplete && this.req === req) {
+          const rest = this.buf;
+          this.buf = undefined;
+          this.body(req, rest, 0);
+        }
+      }
+    } finally {
+      this.parsing = false;
+    }
+  }
+
+  private body(req: ClientRequest, d: Buffer, from: number): void {
+    let end: number;
+    const chunked = this.chunked;
+    if (chunked) {
+      end = chunked.feed(d, from);
+      if (end === -1 || chunked.payload > this.opts.maxBodyBytes) {
+        this.state = S.Done;
+        this.socket.pause();
+        req.onBodyError?.(end !== -1);
+        return;
+      }
+      if (!chunked.done) end = d.length;
+    } else {
+      end = Math.min(d.length, from + this.bodyLeft);
+      this.bodyLeft -= end - from;
+    }
+    const done = chunked ? chunked.done : this.bodyLeft === 0;
+    req.deliver(from === 0 && end === d.length ? d : d.subarray(from, end), done);
+    if (end < d.length) {
+      // The start of a pipelined request.
+      const rest = d.subarray(end);
+      this.buf = this.buf ? Buffer.concat([this.buf, rest]) : rest;
+      if (this.buf.length > this.opts.maxHeaderSize) this.socket.pause();
+    }
+  }
+
+  /** @internal The current response is complete. */
+  finished(req: ClientRequest, keepAlive: boolean): void {
+    if (req !== this.req) return;
+    this.req = undefined;
+    this.lastActive = performance.now();
+    if (this.state === S.Done) return;
+    if (!keepAlive || this.draining) {
+      this.state = S.Done;
+      this.socket.end();
+      return;
+    }
+    this.state = S.Head;
+    if (this.socket.isPaused()) this.socket.resume();
+    if (this.buf) this.parse();
+  }
+
+  private refuse(err: HeadError): void {
+    this.state = S.Done;
+    this.buf = undefined;
+    this.handler.malformed(this, err);
+  }
+
+  private onClose(): void {
+    this.state = S.Done;
+    const req = this.req;
+    this.req = undefined;
+    if (req && !req.finished) req.onAbort?.();
+  }
+}
