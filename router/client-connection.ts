@@ -102,6 +102,8 @@ export class ClientConnection {
   private bodyLeft = 0;
   private chunked: ChunkedReader | undefined;
   private parsing = false;
+  /** The request body could not be framed: no more reading from this client. */
+  private broken = false;
   /** performance.now() of the last activity, for the server's idle sweep. */
   lastActive = performance.now();
   /** The server is shutting down: close after the current response. */
@@ -143,7 +145,7 @@ export class ClientConnection {
 
   private onData(d: Buffer): void {
     this.lastActive = performance.now();
-    if (this.state === S.Done) return;
+    if (this.state === S.Done || this.broken) return;
     const req = this.req;
     if (req && !req.bodyComplete) return this.body(req, d, 0);
     this.buf = this.buf ? Buffer.concat([this.buf, d]) : d;
@@ -204,7 +206,8 @@ export class ClientConnection {
     if (chunked) {
       end = chunked.feed(d, from);
       if (end === -1 || chunked.payload > this.opts.maxBodyBytes) {
-        this.state = S.Done;
+        // Nothing more is read: the response (413 or 400) closes the connection.
+        this.broken = true;
         this.socket.pause();
         req.onBodyError?.(end !== -1);
         return;

@@ -389,6 +389,119 @@ describe('router', () => {
     });
   });
 
+  describe('HTTP/1.1 framing (the router parses and frames messages itself)', () => {
+    /** A backend that writes `reply` raw to every request, whatever it was. */
+    async function rawBackend(reply: (head: string) => string | Buffer): Promise<number> {
+      const server = net.createServer((socket) => {
+        let buf = '';
+        socket.on('data', (d) => {
+          buf += d.toString('latin1');
+          for (let end = buf.indexOf('\r\n\r\n'); end !== -1; end = buf.indexOf('\r\n\r\n')) {
+            const head = buf.slice(0, end);
+            buf = buf.slice(end + 4);
+            const out = reply(head);
+            socket.write(out);
+            if (/connection: close/i.test(typeof out === 'string' ? out : out.toString('latin1'))) socket.end();
+          }
+        });
+        socket.on('error', () => {});
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
+      return (server.address() as net.AddressInfo).port;
+    }
+    const demo = (port: number) => table({ demo: { hosts: ['demo.localhost'], backends: [{ dyno: 'web.1', port }] } });
+    const get = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: demo.localhost\r\n${extra}\r\n`;
+
+    it('answers pipelined requests in order on one connection', async () => {
+      const a = await backend('a');
+      const r = await router(demo(a.port));
+      const reply = await raw(r.port, get('/1') + get('/2') + get('/3', 'Connection: close\r\n'));
+      const urls = [...reply.matchAll(/"url":"([^"]+)"/g)].map((m) => m[1]);
+      expect(urls).toEqual(['/1', '/2', '/3']);
+      expect(reply.match(/HTTP\/1\.1 200 /g)).toHaveLength(3);
+      await waitFor(() => r.access.length === 3);
+    });
+
+    it('passes a chunked response through to an HTTP/1.1 client and de-chunks it for HTTP/1.0', async () => {
+      const port = await rawBackend(() => 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n');
+      const r = await router(demo(port));
+      const res = await request(r.port);
+      expect(res.body).toBe('hello world');
+      expect(res.headers['transfer-encoding']).toBe('chunked');
+      const old = await raw(r.port, 'GET / HTTP/1.0\r\nHost: demo.localhost\r\n\r\n');
+      expect(old).toMatch(/\r\n\r\nhello world$/);
+      expect(old.toLowerCase()).not.toContain('transfer-encoding');
+      expect(old.toLowerCase()).toContain('connection: close');
+    });
+
+    it('chunks a close-delimited response for HTTP/1.1 clients and keeps their connection', async () => {
+      const port = await rawBackend(() => 'HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end');
+      const r = await router(demo(port));
+      const reply = await raw(r.port, get('/a') + get('/b', 'Connection: close\r\n'));
+      expect(reply.match(/Transfer-Encoding: chunked\r\n/g)).toHaveLength(2);
+      expect(reply.match(/d\r\nuntil the end\r\n0\r\n\r\n/g)).toHaveLength(2);
+    });
+
+    it('sends no body for HEAD, 204 and 304, and skips interim 1xx answers', async () => {
+      const port = await rawBackend((head) =>
+        head.startsWith('HEAD')
+          ? 'HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n'
+          : head.startsWith('GET /204')
+            ? 'HTTP/1.1 204 No Content\r\n\r\n'
+            : head.startsWith('GET /304')
+              ? 'HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n'
+              : 'HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
+      );
+      const r = await router(demo(port));
+      const reply = await raw(r.port, `HEAD / HTTP/1.1\r\nHost: demo.localhost\r\n\r\n${get('/204')}${get('/304')}${get('/hints', 'Connection: close\r\n')}`);
+      const statuses = [...reply.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1]);
+      expect(statuses).toEqual(['200', '204', '304', '200']);
+      expect(reply).toMatch(/Content-Length: 1234\r\n/);
+      expect(reply.endsWith('\r\n\r\nok')).toBe(true);
+    });
+
+    it('forwards a chunked request body as sent, trailers included', async () => {
+      const seen: string[] = [];
+      const port = await rawBackend(() => 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+      const spy = net.createServer((client) => {
+        const upstream = net.connect(port, '127.0.0.1');
+        client.on('data', (d) => seen.push(d.toString('latin1')));
+        client.pipe(upstream).pipe(client);
+      });
+      await new Promise<void>((resolve) => spy.listen(0, '127.0.0.1', resolve));
+      cleanups.push(() => new Promise((resolve) => spy.close(() => resolve())));
+      const r = await router(demo((spy.address() as net.AddressInfo).port));
+      const body = '3\r\nabc\r\n0\r\nX-Sum: 1\r\n\r\n';
+      const reply = await raw(r.port, `POST / HTTP/1.1\r\nHost: demo.localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${body}`);
+      expect(reply).toMatch(/^HTTP\/1\.1 200 /);
+      expect(seen.join('')).toMatch(new RegExp(`Transfer-Encoding: chunked\r\n[^]*\r\n\r\n${body.replace(/\r\n/g, '\\r\\n')}$`));
+    });
+
+    it('answers 400 to broken chunked framing', async () => {
+      const a = await backend('a');
+      const r = await router(demo(a.port));
+      const reply = await raw(r.port, 'POST / HTTP/1.1\r\nHost: demo.localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n');
+      expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+    });
+
+    it('survives clients that leave early: mid-head, mid-body, before the response', async () => {
+      let release: () => void = () => {};
+      const a = await backend('a', (req, res) => {
+        req.resume();
+        if (req.url === '/after') res.end('after');
+        else release = () => res.end('late');
+      });
+      const r = await router(demo(a.port));
+      await raw(r.port, 'GET / HTTP/1.1\r\nHost: demo.loc', 200);
+      await raw(r.port, 'POST / HTTP/1.1\r\nHost: demo.localhost\r\nContent-Length: 100\r\n\r\nonly a bit', 300);
+      await waitFor(() => r.access.length === 1);
+      expect(r.access[0].text).toMatch(/code=H27 .*status=499/);
+      release();
+      expect((await request(r.port, { path: '/after' })).status).toBe(200);
+    });
+  });
+
   describe('limits and malformed input', () => {
     it('answers 431 (not a reset) to oversized request headers, then keeps serving', async () => {
       const a = await backend('a');
