@@ -23,6 +23,7 @@ export class ClientRequest {
   private queued: Buffer[] | undefined;
   private bodyHandler: ((data: Buffer) => void) | undefined;
   private endHandler: (() => void) | undefined;
+  private pausedForQueue = false;
   /** The client went away before the response was complete. */
   onAbort: (() => void) | undefined;
   /** The chunked body outgrew the limit, or its framing is broken. */
@@ -44,8 +45,14 @@ export class ClientRequest {
   pipeBody(onBody: (data: Buffer) => void, onEnd: () => void): void {
     this.bodyHandler = onBody;
     this.endHandler = onEnd;
-    if (this.queued) for (const b of this.queued.splice(0)) onBody(b);
-    this.queued = undefined;
+    if (this.queued) {
+      for (const b of this.queued.splice(0)) onBody(b);
+      this.queued = undefined;
+      if (this.pausedForQueue) {
+        this.pausedForQueue = false;
+        this.conn.socket.resume();
+      }
+    }
     if (this.bodyComplete) onEnd();
   }
 
@@ -59,7 +66,14 @@ export class ClientRequest {
   deliver(data: Buffer, last: boolean): void {
     if (data.length) {
       if (this.bodyHandler) this.bodyHandler(data);
-      else (this.queued ??= []).push(data);
+      else {
+        (this.queued ??= []).push(data);
+        // No backend connection yet (connecting, or the pool is at its limit): stop reading.
+        if (this.queued.length > 16 && !this.pausedForQueue) {
+          this.pausedForQueue = true;
+          this.conn.socket.pause();
+        }
+      }
     }
     if (last) {
       this.bodyComplete = true;
