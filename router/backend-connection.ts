@@ -5,12 +5,13 @@ import { ChunkedReader, HeadError, headEnd, parseResponseHead, type ResponseHead
 export const CONNECT_TIMEOUT = 'ECONNECT_TIMEOUT';
 
 const MAX_RESPONSE_HEAD = 64 * 1024;
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 /** What one request/response exchange on a backend connection reports. */
 export interface ExchangeHooks {
   /** The response head arrived (1xx interim responses are skipped). `bodiless`: no body follows. */
   onResponse(head: ResponseHead, bodiless: boolean): void;
-  /** Response body bytes exactly as on the wire (chunked framing kept). */
+  /** Response body bytes exactly as on the wire (chunked framing kept); only valid during the call (copy to keep). */
   onBody(data: Buffer): void;
   /** The response is complete. */
   onEnd(): void;
@@ -30,8 +31,8 @@ const enum S {
  * A TCP connection to a backend that fails with CONNECT_TIMEOUT if the handshake takes longer
  * than `timeoutMs` (only the handshake: never a slow response on an open connection).
  */
-export function connectBackend(host: string, port: number, timeoutMs: number, lookup?: net.LookupFunction): net.Socket {
-  const socket = net.connect({ host, port, noDelay: true, lookup });
+export function connectBackend(host: string, port: number, timeoutMs: number, lookup?: net.LookupFunction, onread?: net.OnReadOpts): net.Socket {
+  const socket = net.connect({ host, port, noDelay: true, lookup, onread });
   const timer = setTimeout(() => {
     socket.destroy(Object.assign(new Error(`connect timeout after ${timeoutMs}ms`), { code: CONNECT_TIMEOUT }));
   }, timeoutMs);
@@ -69,13 +70,19 @@ export class BackendConnection {
   onRelease: (conn: BackendConnection, reusable: boolean) => void = () => {};
 
   constructor(host: string, port: number, connectTimeoutMs: number) {
-    const socket = connectBackend(host, port, connectTimeoutMs);
+    // Reads land in one shared buffer and are handled before the next read (no stream in between).
+    const socket = connectBackend(host, port, connectTimeoutMs, undefined, {
+      buffer: READ_BUFFER,
+      callback: (n: number, buf: Uint8Array) => {
+        this.onData((buf as Buffer).subarray(0, n));
+        return true;
+      },
+    });
     this.socket = socket;
     socket.once('connect', () => {
       this.connectedAt = performance.now();
       if (this.state === S.Connecting) this.state = this.hooks ? S.Head : S.Idle;
     });
-    socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('error', (err: NodeJS.ErrnoException) => this.fail(err));
     socket.on('end', () => this.onEof());
     socket.once('close', () => this.fail(hangUp()));
@@ -127,7 +134,7 @@ export class BackendConnection {
       const end = headEnd(buf, from);
       if (end === -1) {
         if (buf.length - from > MAX_RESPONSE_HEAD) return this.fail(Object.assign(new Error('response head too large'), { code: 'EPROTO' }));
-        this.buf = from ? buf.subarray(from) : buf;
+        this.buf = Buffer.from(buf.subarray(from)); // a copy: `buf` may be the shared read buffer
         return;
       }
       let res: ResponseHead;

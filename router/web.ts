@@ -174,16 +174,17 @@ export function handleRequest(ctx: RouterContext, req: ClientRequest, forceClose
           respHead = `${out}X-Request-Id: ${requestId}\r\nConnection: ${keepAlive ? 'keep-alive' : 'close'}\r\n\r\n`;
         },
         onBody(data: Buffer) {
+          // `data` lives in a shared read buffer: every branch writes a copy.
           if (dechunk) {
             const parts: Buffer[] = [];
             dechunk.feed(data, 0, (d) => parts.push(d));
-            data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+            data = Buffer.concat(parts);
           } else if (rechunk) data = chunk(data);
           let ok: boolean;
           if (respHead !== undefined) {
             ok = req.write(withHead(respHead, data));
             respHead = undefined;
-          } else ok = req.write(data);
+          } else ok = req.write(dechunk || rechunk ? data : Buffer.from(data));
           if (!ok && !conn.socket.isPaused()) {
             // The client is slower than the app: stop reading from the app until it catches up.
             conn.socket.pause();
