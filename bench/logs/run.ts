@@ -1,11 +1,12 @@
 /**
  * Log stream benchmark (issue 7). Loopback only, bounded in time and count; not part of `npm test`.
  *
- *   npx tsx bench/logs/run.ts [--writers 4] [--rate 5000] [--duration 10] [--runs 3]
+ *   npx tsx bench/logs/run.ts [--writers 4] [--rate 5000] [--duration 10] [--runs 3] [--lead 25]
  *
  * Starts the real platform (platform/main.ts) on a temp data dir, pushes bench/logs/app, and per
  * run scales `writer` to N containers, each writing RATE sequence-numbered 200-byte lines per
- * second for DURATION seconds (python3, through Docker's json-file driver as any app would).
+ * second for DURATION seconds (python3, through Docker's json-file driver as any app would), all
+ * starting at the same moment (LEAD seconds after the run begins).
  * Two consumers read the app's stream at once:
  * - a websocket, as `paas logs -t` does (`/api/apps/APP/logs/stream?tail=1`);
  * - a syslog drain (RFC 5424, octet counting over TCP) to a receiver in this process.
@@ -32,6 +33,8 @@ const WRITERS = arg('writers', 4, 8);
 const RATE = arg('rate', 5000, 50_000);
 const DURATION = arg('duration', 10, 60);
 const RUNS = arg('runs', 3, 5);
+/** Seconds from setting START_AT to the writers' start: a release, then N containers started. */
+const LEAD = arg('lead', 25, 120);
 const APP = 'logbench';
 
 interface Sink {
@@ -150,7 +153,7 @@ async function main() {
     remote.username = 'x';
     remote.password = platform.token;
     git('push', '-q', remote.toString(), 'main');
-    await api(platform, 'PATCH', `/api/apps/${APP}/config`, { RATE: String(RATE), DURATION: String(DURATION), START_DELAY: '3' });
+    await api(platform, 'PATCH', `/api/apps/${APP}/config`, { RATE: String(RATE), DURATION: String(DURATION) });
 
     let current = { ws: sink('ws'), drain: sink('drain') };
     receiver = await syslogReceiver(() => current.drain);
@@ -166,8 +169,11 @@ async function main() {
         if (m.dyno && m.text) record(s.ws, m.dyno, m.text, m.time);
       });
       await new Promise((r, j) => ws.once('open', r).once('error', j));
+      // All writers start at the same moment (their containers start one after the other), so
+      // that lines/s over first → last line received is the aggregate of N writers.
+      await api(platform, 'PATCH', `/api/apps/${APP}/config`, { START_AT: String(Math.ceil(Date.now() / 1000) + LEAD) });
       await api(platform, 'PATCH', `/api/apps/${APP}/formation`, { writer: WRITERS });
-      const deadline = Date.now() + (DURATION + 90) * 1000;
+      const deadline = Date.now() + (LEAD + DURATION + 90) * 1000;
       while (Date.now() < deadline && (s.ws.done.size < WRITERS || s.drain.done.size < WRITERS)) await sleep(200);
       await sleep(500);
       ws.close();

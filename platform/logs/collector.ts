@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { LogHub } from './hub.ts';
-import { followContainer } from './follower.ts';
+import { followContainer, type Follower } from './follower.ts';
 
 interface Labelled {
   id: string;
@@ -17,12 +17,14 @@ const SKIP_TYPES = new Set(['release']);
 /**
  * Collects the output of every app container of this platform (label paas.owner): those running
  * or stopped when it starts (adopted), and each one the engine starts later (its event stream),
- * whoever started it: runner, scaling, one-off runs. It only reads what the engine's json-file
- * driver already stored, so a slow reader never holds a container's stdout.
+ * whoever started it: runner, scaling, one-off runs. It reads the engine's json-file logs from
+ * disk (the platform runs beside the engine, as root): what the driver already stored, so a slow
+ * reader never holds a container's stdout, and without the engine's own log streaming, which
+ * tops out at a few thousand lines/s.
  * Also turns container lifecycle events into `paas[DYNO]` lines (exit status, crashes).
  */
 export function createCollector(docker: Docker, owner: string, hub: LogHub) {
-  const following = new Map<string, Promise<void>>();
+  const following = new Map<string, Follower>();
   const stopping = new Set<string>();
   const abort = new AbortController();
   let events: Readable | undefined;
@@ -32,36 +34,34 @@ export function createCollector(docker: Docker, owner: string, hub: LogHub) {
     return { id, app: labels['paas.app'], dyno: labels['paas.dyno'], type: labels['paas.process'] ?? '', release: labels['paas.release'] ?? '' };
   };
 
-  const open = (id: string) => async (since: string | undefined) =>
-    (await docker.getContainer(id).logs({
-      follow: true,
-      stdout: true,
-      stderr: true,
-      timestamps: true,
-      ...(since ? { since: since as unknown as number } : {}),
-    })) as unknown as Readable;
+  const locate = async (c: Labelled) => {
+    const info = await docker.getContainer(c.id).inspect().catch((err: { statusCode?: number; message: string }) => {
+      if (err.statusCode !== 404 && !abort.signal.aborted) console.error(`log collector: inspecting ${c.app} ${c.dyno} failed:`, err.message);
+      return undefined;
+    });
+    if (!info) return undefined;
+    if (!info.LogPath) {
+      console.error(`log collector: ${c.app} ${c.dyno} has no log file (log driver ${info.HostConfig?.LogConfig?.Type ?? '?'}; json-file expected)`);
+      return undefined;
+    }
+    return { logPath: info.LogPath, running: info.State.Running };
+  };
 
-  const follow = (c: Labelled): Promise<void> => {
-    if (SKIP_TYPES.has(c.type)) return Promise.resolve();
+  /** Reads a container's log file until it stops (to its end at once when it is not running). */
+  const follow = (c: Labelled): void => {
+    if (SKIP_TYPES.has(c.type) || abort.signal.aborted) return;
     const existing = following.get(c.id);
-    if (existing) return existing;
-    const run = (async () => {
-      for (;;) {
-        try {
-          await followContainer(c, hub, open(c.id), abort.signal);
-        } catch (err) {
-          if ((err as { statusCode?: number }).statusCode === 404) return;
-          if (!abort.signal.aborted) console.error(`log collector: reading ${c.app} ${c.dyno} failed:`, (err as Error).message);
-        }
-        if (abort.signal.aborted) return;
-        // The stream also ends when the engine restarts; keep reading while the container runs.
-        const info = await docker.getContainer(c.id).inspect().catch(() => undefined);
-        if (!info?.State.Running) return;
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-    })().finally(() => following.delete(c.id));
-    following.set(c.id, run);
-    return run;
+    if (existing && !existing.finishing) return;
+    // Started again while its last run is read to the end: that reader ends first.
+    const reader = followContainer(c, hub, async () => (await existing?.done.catch(() => {}), locate(c)));
+    following.set(c.id, reader);
+    void reader.done
+      .catch((err: Error) => {
+        if (!abort.signal.aborted) console.error(`log collector: reading ${c.app} ${c.dyno} failed:`, err.message);
+      })
+      .finally(() => {
+        if (following.get(c.id) === reader) following.delete(c.id);
+      });
   };
 
   const onEvent = async (e: { Type?: string; Action?: string; status?: string; Actor?: { ID: string; Attributes?: Record<string, string> } }) => {
@@ -71,19 +71,22 @@ export function createCollector(docker: Docker, owner: string, hub: LogHub) {
     if (action === 'start') {
       stopping.delete(c.id);
       hub.write(c.app, 'paas', c.dyno, `Starting process (v${c.release})`);
-      void follow(c);
+      follow(c);
     } else if (action === 'kill') {
       stopping.add(c.id);
     } else if (action === 'die') {
       // Let the last lines of its output come first.
-      const reading = following.get(c.id);
-      if (reading) await Promise.race([reading, new Promise((r) => setTimeout(r, 2000))]);
+      const reader = following.get(c.id);
+      reader?.finish();
+      if (reader) await Promise.race([reader.done.catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
       const status = e.Actor?.Attributes?.exitCode ?? '?';
       hub.write(c.app, 'paas', c.dyno, `Process exited with status ${status}`);
       const intended = stopping.delete(c.id) || c.type === 'run' || c.dyno.startsWith('run.');
       if (!intended) hub.write(c.app, 'paas', c.dyno, 'State changed from up to crashed');
     } else if (action === 'destroy') {
       stopping.delete(c.id);
+      // Its files are gone: what is open is read to the end, and let go.
+      following.get(c.id)?.finish();
     }
   };
 
@@ -125,7 +128,10 @@ export function createCollector(docker: Docker, owner: string, hub: LogHub) {
     if (!containers) return;
     for (const s of containers) {
       const c = labelled(s.Id, s.Labels);
-      if (c) void follow(c);
+      if (!c) continue;
+      follow(c);
+      // Stopped while the engine's events were not heard: its reader ends at the end of the file.
+      if (s.State !== 'running') following.get(c.id)?.finish();
     }
     return containers.map((s) => s.Id);
   };
@@ -138,11 +144,12 @@ export function createCollector(docker: Docker, owner: string, hub: LogHub) {
     },
     /** Reads a container now (e.g. one the runner just started), before its start event arrives. */
     follow(instance: { id: string; app: string; dyno: string; type: string; release: number }) {
-      void follow({ ...instance, release: String(instance.release) });
+      follow({ ...instance, release: String(instance.release) });
     },
     stop(): void {
       abort.abort();
       events?.destroy();
+      for (const reader of following.values()) reader.stop();
     },
   };
 }

@@ -1,7 +1,7 @@
-import type { Readable } from 'node:stream';
-import { FrameParser, LineAssembler } from './docker-frames.ts';
+import fs from 'node:fs';
 import type { LogHub } from './hub.ts';
 import type { Cursor } from './store.ts';
+import { JsonFileTail, type Entry } from './json-file.ts';
 
 export interface Followed {
   id: string;
@@ -9,86 +9,144 @@ export interface Followed {
   dyno: string;
 }
 
-/** `since` for the engine: seconds.nanoseconds of an RFC 3339 timestamp (the engine includes lines at exactly that time). */
-export function sinceOf(ts: string): string | undefined {
-  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(ts);
-  if (!m) return undefined;
-  return `${Date.parse(`${m[1]}Z`) / 1000}.${(m[2] ?? '').padEnd(9, '0').slice(0, 9)}`;
+export interface Follower {
+  /** Resolves when reading ended (finish or stop). */
+  done: Promise<void>;
+  /** The container stopped: read what is left, then end. */
+  finish(): void;
+  /** The platform stops: end now (the cursor says where to go on next time). */
+  stop(): void;
+  readonly finishing: boolean;
 }
 
+/** Longest line held while waiting for its end; beyond it the part so far is let out (and split at 10 KB). */
+const MAX_PARTIAL = 1024 * 1024;
+
 /**
- * Reads one container's output into the hub from where the last run stopped: frames up to the
- * stored cursor (timestamp + how many frames carried it) are skipped, so a restart neither
- * repeats nor loses a line. Resolves when the stream ends (the container stopped).
+ * Reads one container's json-file log into the hub, from where the last run stopped: the cursor
+ * (file identity + offset, saved in the same transaction as the lines) says exactly where; when
+ * that file is gone (rotated away while the platform was down), lines up to the cursor's
+ * timestamp are skipped. New output is noticed by watching the container's directory (a poll
+ * every `pollMs` as a fallback) and read in chunks after `batchMs`, so many writes make one read.
+ * Reading a file never holds the app: the engine has already written it.
  */
-export async function followContainer(
+export function followContainer(
   c: Followed,
   hub: LogHub,
-  open: (since: string | undefined) => Promise<Readable>,
-  signal: AbortSignal,
-): Promise<void> {
-  const saved = hub.cursor(c.id);
-  let pos: Cursor = saved ?? { container: c.id, app: c.app, ts: '', n: 0 };
-  let skipping = !!saved;
-  let skipped = 0;
-  const stream = await open(saved ? sinceOf(saved.ts) : undefined);
-  const frames = new FrameParser();
-  const lines = new LineAssembler();
-  // Per stream: the newest timestamp and how many frames carried it. Timestamps never go back
-  // within a stream (several frames may share one on a coarse clock), so a frame older than that
-  // starts a stretch sent again (Docker 20.10's json-file follower repeats lines around a log
-  // rotation), skipped up to where we were.
-  const streams = new Map<number, { ts: string; n: number; replay?: { ts: string; n: number; skipped: number } }>();
-  const replayed = (f: { stream: number; ts: string }): boolean => {
-    if (!f.ts) return false;
-    let st = streams.get(f.stream);
-    if (!st) streams.set(f.stream, (st = { ts: '', n: 0 }));
-    if (st.replay) {
-      if (f.ts < st.replay.ts) return true;
-      if (f.ts === st.replay.ts && st.replay.skipped < st.replay.n) {
-        st.replay.skipped++;
-        return true;
-      }
-      st.replay = undefined;
-    } else if (st.ts && f.ts < st.ts) {
-      st.replay = { ts: st.ts, n: st.n, skipped: 0 };
-      return true;
-    }
-    if (f.ts === st.ts) st.n++;
-    else {
-      st.ts = f.ts;
-      st.n = 1;
-    }
-    return false;
-  };
-  const emit = (l: { ts: string; text: string }) => hub.write(c.app, 'app', c.dyno, l.text, l.ts || undefined, { ...pos });
-  const onAbort = () => stream.destroy();
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      stream.on('data', (chunk: Buffer) => {
-        for (const f of frames.push(chunk)) {
-          if (skipping) {
-            if (f.ts < saved!.ts) continue;
-            if (f.ts === saved!.ts && skipped < saved!.n) {
-              skipped++;
-              continue;
-            }
-            skipping = false;
-          }
-          if (replayed(f)) continue;
-          // Only forward: stdout and stderr may interleave a little out of time order.
-          if (f.ts === pos.ts) pos = { ...pos, n: pos.n + 1 };
-          else if (f.ts > pos.ts) pos = { ...pos, ts: f.ts, n: 1 };
-          for (const l of lines.push(f)) emit(l);
+  /** The container's log file, and whether it runs (when not, reading ends at the end of the file); undefined: nothing to read. */
+  locate: () => Promise<{ logPath: string; running: boolean } | undefined>,
+  opts: { pollMs?: number; batchMs?: number } = {},
+): Follower {
+  const pollMs = opts.pollMs ?? 1000;
+  const batchMs = opts.batchMs ?? 10;
+  let finishing = false;
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const poke = () => wake?.();
+
+  const run = async () => {
+    const where = await locate();
+    if (!where || stopped) return;
+    if (!where.running) finishing = true;
+    const tail = new JsonFileTail(where.logPath);
+    const saved = hub.cursor(c.id);
+    const exact = await tail.open(saved?.file ? { file: saved.file, offset: saved.offset ?? 0, ts: saved.ts } : undefined);
+    // Skipping by timestamp: lines before the cursor's, and the first n that carry exactly it.
+    let skip = saved && !exact ? { ts: saved.ts, n: saved.n } : undefined;
+    // The newest timestamp read and how many entries carried it; where the last entry ended.
+    let ts = saved?.ts ?? '';
+    let n = saved?.n ?? 0;
+    let end = { file: saved?.file ?? '', offset: saved?.offset ?? 0 };
+    const cursor = (at: { file: string; offset: number }): Cursor => ({ container: c.id, app: c.app, ts, n, ...at });
+    // Per stream, a line cut into several entries: its parts so far, and where it started.
+    const partial = new Map<string, { ts: string; parts: string[]; size: number; file: string; start: number }>();
+
+    const emit = (time: string, text: string) => {
+      // A line still being assembled on the other stream: resuming must start before it.
+      let at = end;
+      for (const p of partial.values()) at = { file: p.file, offset: p.start };
+      hub.write(c.app, 'app', c.dyno, text, time, cursor(at));
+    };
+
+    const onEntries = (entries: Entry[]) => {
+      for (const e of entries) {
+        if (skip) {
+          if (e.ts < skip.ts || (e.ts === skip.ts && skip.n-- > 0)) continue;
+          skip = undefined;
         }
-      });
-      stream.once('end', resolve);
-      stream.once('close', resolve);
-      stream.once('error', reject);
-    });
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-    if (!signal.aborted) for (const l of lines.rest()) emit(l);
-  }
+        // Only forward: stdout and stderr may interleave a little out of time order.
+        if (e.ts === ts) n++;
+        else if (e.ts > ts) {
+          ts = e.ts;
+          n = 1;
+        }
+        end = { file: e.file, offset: e.end };
+        const complete = e.log.endsWith('\n');
+        const text = complete ? e.log.slice(0, -1) : e.log;
+        let p = partial.get(e.stream);
+        if (!p) {
+          if (complete) {
+            emit(e.ts, text);
+            continue;
+          }
+          p = { ts: e.ts, parts: [], size: 0, file: e.file, start: e.start };
+          partial.set(e.stream, p);
+        }
+        p.parts.push(text);
+        p.size += text.length;
+        if (!complete && p.size < MAX_PARTIAL) continue;
+        partial.delete(e.stream);
+        emit(p.ts, p.parts.join(''));
+      }
+    };
+
+    let watcher: fs.FSWatcher | undefined;
+    try {
+      watcher = fs.watch(tail.dir, { persistent: false }, poke);
+      watcher.on('error', () => {});
+    } catch {
+      /* the directory is gone (container removed): what was opened is read, then the poll */
+    }
+    try {
+      for (;;) {
+        const got = await tail.read(onEntries);
+        if (stopped || (finishing && got === 0)) break;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, finishing ? batchMs : pollMs);
+          function done() {
+            clearTimeout(timer);
+            wake = undefined;
+            resolve();
+          }
+          wake = done;
+        });
+        if (!stopped) await new Promise((r) => setTimeout(r, batchMs));
+      }
+    } finally {
+      watcher?.close();
+      await tail.close();
+      // A last line without its newline (the container ended mid-line).
+      if (!stopped) {
+        const left = [...partial.values()];
+        partial.clear();
+        for (const p of left) hub.write(c.app, 'app', c.dyno, p.parts.join(''), p.ts, cursor(end));
+      }
+    }
+  };
+
+  const done = run();
+  return {
+    done,
+    finish() {
+      finishing = true;
+      poke();
+    },
+    stop() {
+      stopped = true;
+      poke();
+    },
+    get finishing() {
+      return finishing;
+    },
+  };
 }

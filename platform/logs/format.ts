@@ -37,9 +37,12 @@ export function formatLine(l: Pick<LogLine, 'time' | 'source' | 'dyno' | 'text'>
 
 // C0 controls other than tab and ESC (colours survive), and DEL: they would break terminals and framing.
 const CONTROL = /[\x00-\x08\x0a-\x1a\x1c-\x1f\x7f]/g;
+const HAS_CONTROL = /[\x00-\x08\x0a-\x1a\x1c-\x1f\x7f]/;
 
 /** One written text → the stored texts: split at newlines, cleaned, cut into pieces of ≤ MAX_LINE_BYTES. */
 export function splitText(text: string): string[] {
+  // Most lines: short (at most 3 UTF-8 bytes per UTF-16 unit) and clean, kept as they are.
+  if (text.length <= MAX_LINE_BYTES / 3 && !HAS_CONTROL.test(text)) return [text];
   const out: string[] = [];
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.replace(/\r$/, '').replace(CONTROL, '\uFFFD');

@@ -48,12 +48,12 @@ describe('log hub', () => {
   it('survives a restart: history, ids and collector cursors', () => {
     const file = tempFile();
     const hub = createLogHub(openLogStore(file));
-    hub.write('a', 'app', 'web.1', 'before', undefined, { container: 'c1', app: 'a', ts: '2026-01-01T00:00:00.000000001Z', n: 1 });
+    hub.write('a', 'app', 'web.1', 'before', undefined, { container: 'c1', app: 'a', ts: '2026-01-01T00:00:00.000000001Z', n: 1, file: '2049:12', offset: 120 });
     const last = hub.write('a', 'app', 'web.1', 'restart')[0];
     hub.close();
     const again = createLogHub(openLogStore(file));
     expect(again.history('a').map((l) => l.text)).toEqual(['before', 'restart']);
-    expect(again.cursor('c1')).toMatchObject({ ts: '2026-01-01T00:00:00.000000001Z', n: 1 });
+    expect(again.cursor('c1')).toMatchObject({ ts: '2026-01-01T00:00:00.000000001Z', n: 1, file: '2049:12', offset: 120 });
     expect(again.write('a', 'app', 'web.1', 'after')[0].id).toBeGreaterThan(last.id);
     again.close();
   });

@@ -126,6 +126,16 @@ describe('the log stream', () => {
     expect(bad.stderr).toMatch(/source must be one of app, router, paas, build/);
   });
 
+  it('collects a detached one-off run from its first line, and its exit', async () => {
+    const started = await paas(platform, ['run:detached', '-a', APP, 'echo', 'detached says hi']);
+    expect(started.code, started.stderr).toBe(0);
+    const dyno = /(run\.[0-9a-f]{4})/.exec(started.stdout)![1].replace('.', '\\.');
+    const said = new RegExp(`^\\S+ app\\[${dyno}\\]: detached says hi$`, 'm');
+    const exited = new RegExp(`^\\S+ paas\\[${dyno}\\]: Process exited with status 0$`, 'm');
+    const out = await logsUntil([said, exited]);
+    expect(out.search(said)).toBeLessThan(out.search(exited));
+  });
+
   it('follows new lines with logs -t', async () => {
     const t = follow(platform, ['--ps', 'web', '--source', 'app', '-n', '1']);
     cleanups.push(() => t.child.kill());

@@ -1,5 +1,6 @@
-# Writes sequence-numbered 200-byte lines at $RATE lines/s for $DURATION s, each carrying its
-# write time, then "done N" and idles (so it is not taken for a crash).
+# Writes sequence-numbered 200-byte lines at $RATE lines/s for $DURATION s from $START_AT (Unix
+# time; all writers of a run start together), each carrying its write time, then "done N" and
+# idles (so it is not taken for a crash).
 import os
 import sys
 import time
@@ -8,7 +9,7 @@ rate = int(os.environ.get("RATE", "5000"))
 duration = float(os.environ.get("DURATION", "10"))
 dyno = os.environ.get("DYNO", "?")
 out = sys.stdout
-time.sleep(float(os.environ.get("START_DELAY", "2")))
+time.sleep(max(0.0, float(os.environ.get("START_AT", "0")) - time.time()))
 start = time.time()
 seq = 0
 while True:

@@ -121,13 +121,29 @@ function stream(p: Platform, ws: WebSocket, app: string, q: LogQuery) {
     }
     ws.send(JSON.stringify(lineView(l)));
   };
+  // Many frames per socket write (ws's own socket, corked): one write per line costs more than the rest of a line's path.
+  const sendAll = (lines: LogLine[]) => {
+    const socket = (ws as WebSocket & { _socket?: Duplex })._socket;
+    socket?.cork();
+    for (const l of lines) send(l);
+    socket?.uncork();
+  };
+  let queued: LogLine[] = [];
+  const queue = (l: LogLine) => {
+    if (queued.push(l) > 1) return;
+    setImmediate(() => {
+      const lines = queued;
+      queued = [];
+      sendAll(lines);
+    });
+  };
   // History and subscription in one synchronous step: no line can fall between them.
   const history = p.logs.history(app, { ps: q.ps, source: q.source, afterId: q.afterId, lines: q.afterId === undefined ? q.lines : undefined });
-  for (const l of history) send(l);
+  sendAll(history);
   if (!q.tail) {
     ws.close(1000, 'end of history');
     return;
   }
-  const unsubscribe = p.logs.subscribe(app, { ps: q.ps, source: q.source }, send);
+  const unsubscribe = p.logs.subscribe(app, { ps: q.ps, source: q.source }, queue);
   ws.on('close', unsubscribe);
 }
