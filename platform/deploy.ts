@@ -5,6 +5,7 @@ import { repoPath } from './git/repos.ts';
 import { openSource } from './build/source.ts';
 import { buildSource } from './build/build-service.ts';
 import { releaseService } from './release/release-service.ts';
+import { readAppJson } from './release/app-json.ts';
 
 /**
  * One `git push`, top to bottom: read the commit, build it, pin a release, roll it out.
@@ -14,11 +15,13 @@ export async function deployPush(p: Platform, app: App, commit: string, gitEnv: 
   const line = (text: string) => out(text + '\n');
   line(`-----> Building ${app.name} from ${commit.slice(0, 7)}`);
   const source = await openSource(repoPath(p.settings.dataDir, app.name), commit, gitEnv);
+  const health = await readAppJson(source.repoDir, source.commit, source.gitEnv);
   const built = await buildSource(p, app, source, user, out);
   const release = releaseService(p).create(app, {
     image: built.image,
     digest: built.digest,
     processTypes: built.processTypes,
+    health,
     buildId: built.build.id,
     description: `Deploy ${commit.slice(0, 7)}`,
     user,

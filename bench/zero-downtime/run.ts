@@ -209,6 +209,10 @@ function backendsInRoutes(platform: RunningPlatform, app: string): number {
 
 /** Scales to 10 and times: CLI return, routes.json with 10 backends, 10 distinct dynos answering. */
 async function scaleTo10(platform: RunningPlatform, app: string) {
+  // What any `paas` command costs before the platform sees it (node + tsx start, one API call).
+  const c0 = Date.now();
+  await cli(platform, ['ps', '--json', '-a', app]);
+  const cliRoundTripMs = Date.now() - c0;
   const t0 = Date.now();
   let inRoutes = NaN;
   let distinct = NaN;
@@ -256,7 +260,7 @@ async function scaleTo10(platform: RunningPlatform, app: string) {
   const max = (k: 'created' | 'started' | 'listening') => Math.max(...info.map((i) => i[k]));
   const min = (k: 'created' | 'started' | 'listening') => Math.min(...info.map((i) => i[k]));
   return {
-    cliMs, routesMs: inRoutes, distinctMs: distinct,
+    cliRoundTripMs, cliMs, routesMs: inRoutes, distinctMs: distinct,
     firstCreatedMs: min('created'), lastCreatedMs: max('created'), firstStartedMs: min('started'), lastStartedMs: max('started'), lastListeningMs: max('listening'),
   };
 }
@@ -344,7 +348,7 @@ async function main() {
       ['firstCreatedMs', 'first new container created (docker `Created`)'], ['lastCreatedMs', 'last of the 9 created'],
       ['firstStartedMs', 'first started (`State.StartedAt`)'], ['lastStartedMs', 'last started'], ['lastListeningMs', 'last app printed `listening`'],
       ['routesMs', 'routes.json lists 10 backends'], ['distinctMs', '**10 distinct dynos answered through the router**'],
-      ['cliMs', '`paas ps:scale web=10` returns'], ['downMs', '`paas ps:scale web=1` returns (from 10)'],
+      ['cliMs', '`paas ps:scale web=10` returns'], ['cliRoundTripMs', 'for comparison: `paas ps --json` alone (CLI start + one API call)'], ['downMs', '`paas ps:scale web=1` returns (from 10)'],
     ] as const) {
       const xs = s10.map((r) => r.extra![k] / 1000);
       console.log(`| ${label} | ${f2(median(xs))} (${xs.map(f2).join(', ')}) |`);

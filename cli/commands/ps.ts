@@ -13,6 +13,14 @@ interface Dyno {
   command: string | null;
   restarts: number;
   next_restart_at: string | null;
+  memory_mb?: number;
+}
+
+interface FormationEntry {
+  type: string;
+  quantity: number;
+  memory_mb: number;
+  command: string | null;
 }
 
 const base = (app: string) => `/api/apps/${encodeURIComponent(app)}`;
@@ -27,6 +35,18 @@ function restartNote(d: Dyno): string {
   if (!d.restarts) return '';
   const wait = d.next_restart_at ? Math.max(0, Math.round((Date.parse(d.next_restart_at) - Date.now()) / 1000)) : 0;
   return d.state === 'crashed' && wait > 0 ? ` restarted ${d.restarts}×, next restart in ${wait}s` : ` restarted ${d.restarts}×`;
+}
+
+/** `web=1024 worker=256` (MB; `1024MB`, `1024M`, `1G` too) → { web: 1024, worker: 256 }; malformed pairs are refused here, bounds by the API. */
+export function parseResize(args: string[]): Record<string, number> {
+  const changes: Record<string, number> = {};
+  for (const arg of args) {
+    const m = /^([A-Za-z0-9_-]+)=(\d+)(MB?|GB?)?$/i.exec(arg);
+    if (!m) throw new CliError(`"${arg}" is not TYPE=MB (e.g. web=1024)`);
+    const mb = Number(m[2]) * (m[3] && /^g/i.test(m[3]) ? 1024 : 1);
+    changes[m[1]] = mb;
+  }
+  return changes;
 }
 
 /** `web=3 worker=2` → { web: 3, worker: 2 }; anything else is refused before a request is made. */
@@ -55,7 +75,8 @@ export function register(program: Command) {
       const byType = new Map<string, Dyno[]>();
       for (const d of dynos.sort((a, b) => a.dyno.localeCompare(b.dyno, 'en', { numeric: true }))) byType.set(d.type, [...(byType.get(d.type) ?? []), d]);
       for (const [type, list] of byType) {
-        heading(`${type} (${list.length}): ${list[0].command ?? "(the image's CMD)"}`);
+        const size = list[0].memory_mb ? ` × ${list[0].memory_mb} MB` : '';
+        heading(`${type} (${list.length}${size}): ${list[0].command ?? "(the image's CMD)"}`);
         for (const d of list) console.log(`${d.dyno}: ${d.state} ${uptime(d.started_at)} (v${d.release})${restartNote(d)}`.replace(/ +/g, ' '));
         console.log();
       }
@@ -72,6 +93,25 @@ export function register(program: Command) {
       const formation = await api<{ type: string; quantity: number }[]>('PATCH', `${base(app)}/formation`, parseScale(args));
       if (opts.json) return printJson(formation);
       console.log(`Scaling dynos... done, now running ${formation.map((f) => `${f.type} at ${f.quantity}`).join(', ')}`);
+    });
+
+  program
+    .command('ps:resize')
+    .description('set the memory limit of process types in MB, e.g. web=1024 (restarts them); without arguments, show the sizes')
+    .argument('[changes...]', 'TYPE=MB pairs')
+    .option('-a, --app <name>', 'app name')
+    .option('--json', 'output JSON')
+    .action(async (args: string[], opts: { app?: string; json?: boolean }) => {
+      const app = resolveApp(opts.app);
+      const formation = args.length
+        ? await api<FormationEntry[]>('PATCH', `${base(app)}/formation/memory`, parseResize(args))
+        : await api<FormationEntry[]>('GET', `${base(app)}/formation`);
+      if (opts.json) return printJson(formation);
+      if (args.length) console.log(`Resizing and restarting the specified dynos on ${app}... done`);
+      heading(`Process types of ${app}`);
+      const width = Math.max(4, ...formation.map((f) => f.type.length));
+      console.log(`${'type'.padEnd(width)}  quantity  memory`);
+      for (const f of formation) console.log(`${f.type.padEnd(width)}  ${String(f.quantity).padStart(8)}  ${f.memory_mb} MB`);
     });
 
   program

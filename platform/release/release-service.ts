@@ -4,6 +4,7 @@ import { configRepo, type ConfigVars } from '../config/config-repo.ts';
 import type { ProcessTypes } from '../build/build-service.ts';
 import { notFound, PlatformError } from '../errors.ts';
 import { releasesRepo } from './releases-repo.ts';
+import type { ReleaseHealth } from './app-json.ts';
 
 /** A release as the runner needs it: the sealed columns opened. */
 export interface RunnableRelease {
@@ -13,13 +14,15 @@ export interface RunnableRelease {
   digest: string;
   config: ConfigVars;
   processTypes: ProcessTypes;
+  /** From the pushed app.json, carried along by config changes and rollbacks. */
+  health: ReleaseHealth | undefined;
 }
 
 export function releaseService(p: Platform) {
   const repo = releasesRepo(p.db);
   const config = configRepo(p.db, p.box);
 
-  const append = (app: App, base: Pick<Release, 'image' | 'imageDigest' | 'processTypes' | 'buildId'> | undefined, vars: ConfigVars, description: string, user: string) =>
+  const append = (app: App, base: Pick<Release, 'image' | 'imageDigest' | 'processTypes' | 'buildId' | 'healthchecks'> | undefined, vars: ConfigVars, description: string, user: string) =>
     repo.append({
       appId: app.id,
       description,
@@ -30,12 +33,13 @@ export function releaseService(p: Platform) {
       imageDigest: base?.imageDigest ?? null,
       config: p.box.seal(JSON.stringify(vars)),
       processTypes: base?.processTypes ?? '{}',
+      healthchecks: base?.healthchecks ?? null,
     });
 
   return {
     /** Pins a new build + the app's current config + process types as vN+1 (pending until it deploys). */
-    create(app: App, fields: { image: string; digest: string; processTypes: ProcessTypes; buildId?: string; description: string; user: string }): Release {
-      const base = { image: fields.image, imageDigest: fields.digest, processTypes: JSON.stringify(fields.processTypes), buildId: fields.buildId ?? null };
+    create(app: App, fields: { image: string; digest: string; processTypes: ProcessTypes; health?: ReleaseHealth; buildId?: string; description: string; user: string }): Release {
+      const base = { image: fields.image, imageDigest: fields.digest, processTypes: JSON.stringify(fields.processTypes), buildId: fields.buildId ?? null, healthchecks: fields.health ? JSON.stringify(fields.health) : null };
       return append(app, base, config.all(app.id), fields.description, fields.user);
     },
 
@@ -85,6 +89,7 @@ export function releaseService(p: Platform) {
         digest: release.imageDigest!,
         config: this.runnableConfig(release),
         processTypes: JSON.parse(release.processTypes),
+        health: release.healthchecks ? JSON.parse(release.healthchecks) : undefined,
       };
     },
     current(app: App): Release | undefined {

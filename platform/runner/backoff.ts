@@ -37,6 +37,12 @@ export class Backoff {
     this.states.set(this.key(app, dyno), { restarts, nextAt: now + Math.min(FIRST_DELAY_MS * 2 ** (restarts - 1), MAX_DELAY_MS) });
   }
 
+  /** Puts a dyno's state back as it was before a restart that never got to run. */
+  restore(app: string, dyno: string, state: State | undefined): void {
+    if (state) this.states.set(this.key(app, dyno), { ...state });
+    else this.states.delete(this.key(app, dyno));
+  }
+
   forget(app: string, dyno?: string): void {
     for (const key of [...this.states.keys()]) {
       if (dyno ? key === this.key(app, dyno) : key.startsWith(`${app}/`)) this.states.delete(key);

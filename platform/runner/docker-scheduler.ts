@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type Docker from 'dockerode';
 import type { Instance, InstanceSpec, Scheduler } from './scheduler.ts';
 import { FrameSplitter, runToExit } from '../container-io.ts';
+import { PlatformError } from '../errors.ts';
 
 const network = (app: string) => `paas-app-${app}`;
 
@@ -19,18 +20,37 @@ function cmd(command: string | string[] | null): string[] | undefined {
   return ['/bin/sh', '-c', ARGV_LAUNCHER, 'paas-run', ...command];
 }
 
+/** The engine is not there (stopped, restarting): nothing about the app is wrong. */
+function engineDown(err: unknown): boolean {
+  const e = err as { code?: string; statusCode?: number; message?: string };
+  return ['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE'].includes(e?.code ?? '') || /shutting down|socket hang up/i.test(e?.message ?? '');
+}
+
 /** `owner` tells this platform's containers from another's on the same engine (say, a test run's). */
 export function dockerScheduler(docker: Docker, owner: string): Scheduler {
-  const ensureNetwork = async (app: string) => {
+  /**
+   * Each app's network, made once: concurrent starts (a scale to 10) share one lookup, and
+   * CheckDuplicate keeps the engine from making a second network of the same name.
+   */
+  const networks = new Map<string, Promise<string>>();
+  const ensureNetwork = (app: string): Promise<string> => {
     const name = network(app);
-    const existing = await docker.listNetworks({ filters: JSON.stringify({ name: [name] }) });
-    if (existing.some((n) => n.Name === name)) return name;
-    try {
-      await docker.createNetwork({ Name: name, Driver: 'bridge', Labels: { 'paas.app': app, 'paas.owner': owner } });
-    } catch (err) {
-      if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+    let ready = networks.get(name);
+    if (!ready) {
+      ready = (async () => {
+        const existing = await docker.listNetworks({ filters: JSON.stringify({ name: [name] }) });
+        if (existing.some((n) => n.Name === name)) return name;
+        try {
+          await docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: { 'paas.app': app, 'paas.owner': owner } });
+        } catch (err) {
+          if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+        }
+        return name;
+      })();
+      networks.set(name, ready);
+      ready.catch(() => networks.delete(name));
     }
-    return name;
+    return ready;
   };
 
   const toInstance = (info: Docker.ContainerInspectInfo): Instance => {
@@ -50,9 +70,19 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
     };
   };
 
-  const create = async (spec: InstanceSpec, io: { tty?: boolean; stdin?: boolean } = {}) => {
+  const create = async (spec: InstanceSpec, io: { tty?: boolean; stdin?: boolean } = {}): Promise<Docker.Container> => {
     const net = await ensureNetwork(spec.app);
-    return docker.createContainer({
+    try {
+      return await createIn(net, spec, io);
+    } catch (err) {
+      // Removed behind our back (docker network prune): make it again, once.
+      if ((err as { statusCode?: number }).statusCode !== 404 || !networks.delete(net)) throw err;
+      return createIn(await ensureNetwork(spec.app), spec, io);
+    }
+  };
+
+  const createIn = (net: string, spec: InstanceSpec, io: { tty?: boolean; stdin?: boolean }) =>
+    docker.createContainer({
       Tty: io.tty ?? false,
       OpenStdin: io.stdin ?? false,
       StdinOnce: io.stdin ?? false,
@@ -76,13 +106,17 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
         LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
       },
     });
-  };
 
   return {
     async start(spec) {
-      const container = await create(spec);
-      await container.start();
-      return toInstance(await container.inspect());
+      try {
+        const container = await create(spec);
+        await container.start();
+        return toInstance(await container.inspect());
+      } catch (err) {
+        if (engineDown(err)) throw new PlatformError(503, 'engine_unavailable', `the Docker engine is not answering (${(err as Error).message})`);
+        throw err;
+      }
     },
 
     async runOnce(spec, onLine, timeoutMs) {
@@ -167,6 +201,7 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
         await docker.getContainer(inst.id).remove({ force: true }).catch(() => {});
         removed.push(`container ${inst.dyno} (v${inst.release})`);
       }
+      networks.delete(network(app));
       const nets = await docker.listNetworks({ filters: JSON.stringify({ name: [network(app)] }) });
       for (const n of nets.filter((n) => n.Name === network(app))) {
         await docker.getNetwork(n.Id).remove().catch(() => {});

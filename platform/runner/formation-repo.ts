@@ -22,5 +22,8 @@ export function formationRepo(db: Db) {
     setQuantity(appId: string, type: string, quantity: number): void {
       db.update(formation).set({ quantity }).where(and(eq(formation.appId, appId), eq(formation.type, type))).run();
     },
+    setMemory(appId: string, type: string, memoryMb: number): void {
+      db.update(formation).set({ memoryMb }).where(and(eq(formation.appId, appId), eq(formation.type, type))).run();
+    },
   };
 }

@@ -4,7 +4,7 @@ import { PlatformError } from '../errors.ts';
 import { releaseService, type RunnableRelease } from '../release/release-service.ts';
 import { appsRepo } from '../apps/apps-repo.ts';
 import { formationRepo } from './formation-repo.ts';
-import { waitForPort } from './health.ts';
+import { waitHealthy, type HealthPolicy } from './health.ts';
 import type { Instance, InstanceSpec } from './scheduler.ts';
 import { serialized } from './app-queue.ts';
 import { Backoff } from './backoff.ts';
@@ -12,7 +12,8 @@ import { Backoff } from './backoff.ts';
 export const APP_PORT = 5000;
 /** Process types that run once rather than as part of the formation. */
 export const ONE_OFF_TYPES = new Set(['release', 'run']);
-const DEFAULT_MEMORY_MB = 512;
+/** Each process's memory limit until `ps:resize` says otherwise (issue 5: 512 MB). */
+export const DEFAULT_MEMORY_MB = 512;
 /** Between taking a web process out of the router and sending it SIGTERM. */
 const DRAIN_MS = 2000;
 
@@ -69,31 +70,68 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
     }
   };
 
-  /** Starts instances and waits until every web one accepts connections; on failure none is left. */
-  const startHealthy = async (specs: InstanceSpec[]): Promise<Instance[]> => {
+  /** How this release's web processes prove they are up: app.json's startup checks and boot timeout, else the defaults. */
+  const healthOf = (r: RunnableRelease): HealthPolicy => ({
+    bootTimeoutMs: r.health?.bootTimeoutSeconds ? r.health.bootTimeoutSeconds * 1000 : opts.bootTimeoutMs,
+    checks: r.health?.web ?? [],
+  });
+
+  /**
+   * Starts instances in parallel, each waited on as soon as it runs, and calls `onUp` for every web
+   * one the moment it is healthy. If any fails, the others stop waiting, `onFail` runs (to take
+   * routed ones out of the router first) and none is left.
+   */
+  const startHealthy = async (specs: InstanceSpec[], health: HealthPolicy, onUp?: (inst: Instance) => void, onFail?: () => Promise<void>): Promise<Instance[]> => {
     const started: Instance[] = [];
-    try {
-      await Promise.all(specs.map(async (spec) => started.push(await scheduler.start(spec))));
-      await Promise.all(started.filter((i) => i.type === 'web').map(async (inst) => {
-        const up = inst.ip !== undefined && (await waitForPort(inst.ip, APP_PORT, opts.bootTimeoutMs, isGone(inst.id)));
-        if (up) return;
-        const tail = (await scheduler.recentOutput(inst.id, 20).catch(() => '')).trim();
-        throw new PlatformError(422, 'boot_failed', [
-          `${inst.dyno} did not accept connections on $PORT (${APP_PORT}) within ${opts.bootTimeoutMs / 1000} s, or exited; the previous processes keep running`,
-          ...(tail ? ['Its last output:', ...tail.split('\n').map((l) => `  ${l}`)] : []),
-        ].join('\n'));
-      }));
-    } catch (err) {
+    const failed = new AbortController();
+    const one = async (spec: InstanceSpec) => {
+      if (failed.signal.aborted) return;
+      const inst = await scheduler.start(spec);
+      started.push(inst);
+      if (inst.type !== 'web') return;
+      const result = inst.ip === undefined
+        ? { up: false as const, reason: 'has no address on its network' }
+        : await waitHealthy(inst.ip, APP_PORT, health, isGone(inst.id), failed.signal);
+      if (result.up) return onUp?.(inst);
+      if (failed.signal.aborted) return;
+      const tail = (await scheduler.recentOutput(inst.id, 20).catch(() => '')).trim();
+      throw new PlatformError(422, 'boot_failed', [
+        `${inst.dyno} ${result.reason}; the previous processes keep running`,
+        ...(tail ? ['Its last output:', ...tail.split('\n').map((l) => `  ${l}`)] : []),
+      ].join('\n'));
+    };
+    const results = await Promise.allSettled(specs.map((spec) => one(spec).catch((err) => {
+      failed.abort();
+      throw err;
+    })));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) {
+      await onFail?.().catch(() => {});
       started.forEach((inst) => stopping.add(inst.id));
       await Promise.all(started.map((inst) => scheduler.stop(inst.id, 0).finally(() => stopping.delete(inst.id))));
-      throw err;
+      throw failure.reason;
     }
     return started;
   };
 
-  /** Replaces `old` by `specs` without a gap: start, check, switch the router, then stop. */
-  const replace = async (app: App, specs: InstanceSpec[], old: Instance[], keep: Instance[]) => {
-    const started = await startHealthy(specs);
+  /**
+   * Replaces `old` by `specs` without a gap: start, check, switch the router, then stop. When no
+   * web process goes away (a scale-up), each new one is routed as soon as it is healthy instead of
+   * waiting for the slowest; otherwise the switch is one atomic change of the route table.
+   */
+  const replace = async (app: App, r: RunnableRelease, specs: InstanceSpec[], old: Instance[], keep: Instance[]) => {
+    const oldWeb = old.some((i) => i.type === 'web' && i.running);
+    const routed: Instance[] = [];
+    const onUp = oldWeb ? undefined : (inst: Instance) => {
+      routed.push(inst);
+      routeTo(app, [...keep, ...old, ...routed]);
+    };
+    const onFail = async () => {
+      if (routed.length === 0) return;
+      routeTo(app, [...keep, ...old]);
+      await routes.settled();
+    };
+    const started = await startHealthy(specs, healthOf(r), onUp, onFail);
     routeTo(app, [...keep, ...started]);
     await routes.settled();
     stopInBackground(old, DRAIN_MS);
@@ -135,11 +173,14 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
     const due = specs.filter((s) => !keep.some((k) => k.dyno === s.dyno) && crashes.due(app.name, s.dyno, now));
     const started: Instance[] = [];
     await Promise.all(due.map(async (spec) => {
+      const before = crashes.get(app.name, spec.dyno);
       crashes.restarting(app.name, spec.dyno, now);
       try {
-        started.push(...(await startHealthy([spec])));
+        started.push(...(await startHealthy([spec], healthOf(r!))));
         p.events.record(app.name, 'dyno.restarted', 'platform', `Started ${spec.dyno} on v${spec.release}`);
       } catch (err) {
+        // The engine being down (restarting, say) is nobody's crash: try again on the next pass, no backoff.
+        if (err instanceof PlatformError && err.code === 'engine_unavailable') return crashes.restore(app.name, spec.dyno, before);
         p.events.record(app.name, 'dyno.crashed', 'platform', `${spec.dyno} failed to start: ${(err as Error).message.split('\n')[0]}`);
       }
     }));
@@ -158,7 +199,7 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
       const r = releaseService(p).runnable(release);
       formationRepo(p.db).addTypes(app.id, Object.keys(r.processTypes).filter((t) => !ONE_OFF_TYPES.has(t)));
       const specs = specsFor(app, r);
-      await replace(app, specs, await scheduler.list(app.name), []);
+      await replace(app, r, specs, await scheduler.list(app.name), []);
       crashes.forget(app.name);
       out(`       ${specs.length ? specs.map((s) => s.dyno).join(', ') : 'no processes (scale with paas ps:scale)'} up on v${r.version}`);
     },
@@ -172,7 +213,7 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
       const wanted = new Set(specs.map((s) => s.dyno));
       const extra = running.filter((i) => !wanted.has(i.dyno));
       const missing = specs.filter((s) => !running.some((i) => i.dyno === s.dyno));
-      await replace(app, missing, extra, running.filter((i) => wanted.has(i.dyno)));
+      await replace(app, r, missing, extra, running.filter((i) => wanted.has(i.dyno)));
     },
 
     /** Replaces the matching processes (all, a type, or one dyno) with fresh ones, web without a gap. */
@@ -182,7 +223,7 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
       const all = await scheduler.list(app.name);
       const old = all.filter(match);
       const specs = specsFor(app, r).filter(match);
-      await replace(app, specs, old, all.filter((i) => !match(i) && i.running && i.release === r.version));
+      await replace(app, r, specs, old, all.filter((i) => !match(i) && i.running && i.release === r.version));
       for (const spec of specs) crashes.forget(app.name, spec.dyno);
       return specs.map((s) => s.dyno);
     },
@@ -192,6 +233,8 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
       const r = currentRelease(app);
       const routed = new Set(routes.get(app.name).map((b) => b.host));
       const instances = (await scheduler.list(app.name)).filter((i) => i.running && !stopping.has(i.id));
+      const formation = formationRepo(p.db).forApp(app.id);
+      const memoryOf = (type: string) => formation[type]?.memoryMb ?? DEFAULT_MEMORY_MB;
       const view = instances.map((i) => ({
         dyno: i.dyno,
         type: i.type,
@@ -201,6 +244,7 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
         command: r?.processTypes[i.type] ?? null,
         restarts: crashes.get(app.name, i.dyno)?.restarts ?? 0,
         nextRestartAt: undefined as string | undefined,
+        memoryMb: memoryOf(i.type),
       }));
       // A dyno of the formation with nothing running is crashed, waiting for its next restart.
       for (const spec of r ? specsFor(app, r) : []) {
@@ -208,7 +252,7 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
         const backoff = crashes.get(app.name, spec.dyno);
         view.push({
           dyno: spec.dyno, type: spec.type, release: spec.release, startedAt: undefined, state: 'crashed', command: r!.processTypes[spec.type] ?? null,
-          restarts: backoff?.restarts ?? 0, nextRestartAt: backoff ? new Date(backoff.nextAt).toISOString() : undefined,
+          restarts: backoff?.restarts ?? 0, nextRestartAt: backoff ? new Date(backoff.nextAt).toISOString() : undefined, memoryMb: spec.memoryMb,
         });
       }
       return view;

@@ -29,6 +29,7 @@ export interface Instance {
  * Docker Swarm next. Nothing else in the platform talks to the engine about app containers.
  */
 export interface Scheduler {
+  /** Throws PlatformError `engine_unavailable` when the engine itself is down (not the app's fault). */
   start(spec: InstanceSpec): Promise<Instance>;
   list(app?: string): Promise<Instance[]>;
   /** One instance, or undefined once it is gone. */

@@ -47,6 +47,8 @@ export const releases = sqliteTable('releases', {
   config: text('config').notNull(),
   /** JSON object: process type → command. */
   processTypes: text('process_types').notNull(),
+  /** JSON (ReleaseHealth): app.json's startup checks and boot timeout for web processes; null = the defaults. */
+  healthchecks: text('healthchecks'),
   createdAt: createdAt(),
 }, (t) => [uniqueIndex('releases_app_version_idx').on(t.appId, t.version)]);
 

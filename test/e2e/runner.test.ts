@@ -105,14 +105,69 @@ describe('runner', () => {
     for (const label of ['paas.app', 'paas.release', 'paas.process', 'paas.dyno']) expect(info.Config.Labels[label]).toBeTruthy();
   });
 
-  it('fails a deploy whose web never binds $PORT and keeps the previous release', async () => {
+  it('fails a deploy whose web never binds $PORT within the app’s boot timeout and keeps the previous release', async () => {
     fs.writeFileSync(path.join(dir, 'Procfile'), 'web: python3 -c "import time; time.sleep(600)"\n');
+    fs.writeFileSync(path.join(dir, 'app.json'), JSON.stringify({ paas: { boot_timeout: 3 } }));
     commitAll(dir, 'never binds');
     const res = await push(dir);
     expect(res.code).not.toBe(0);
-    expect(res.output).toMatch(/web\.1 did not accept connections on \$PORT/);
+    expect(res.output).toMatch(/web\.1 did not accept connections on \$PORT \(5000\) within 3 s/);
     expect((await routerGet(platform, `${APP}.localhost`)).body).toContain('hello from env-app');
     execFileSync('git', ['reset', '-q', '--hard', 'HEAD~1'], { cwd: dir });
+  });
+
+  it('honours app.json healthchecks: a web that never answers 2xx on the path fails the deploy, one that does goes live', async () => {
+    const server = path.join(dir, 'server.py');
+    const original = fs.readFileSync(server, 'utf8');
+    fs.writeFileSync(server, original.replace('self.send_response(200)', "self.send_response(503 if self.path == '/health' else 200)"));
+    fs.writeFileSync(path.join(dir, 'app.json'), JSON.stringify({ healthchecks: { web: [{ type: 'startup', path: '/health', attempts: 2, timeout: 2, wait: 1 }] } }));
+    commitAll(dir, 'health path answers 503');
+    const failed = await push(dir);
+    expect(failed.code).not.toBe(0);
+    expect(failed.output).toMatch(/web\.1 failed its health check 2 times \(last: GET \/health answered 503\); the previous processes keep running/);
+    const before = (await routerGet(platform, `${APP}.localhost`, '/health')).status;
+    expect(before).toBe(200);
+
+    fs.writeFileSync(server, original);
+    fs.writeFileSync(path.join(dir, 'app.json'), JSON.stringify({ healthchecks: { web: [{ type: 'startup', path: '/env/DYNO', content: 'web.' }] } }));
+    commitAll(dir, 'health path answers 200');
+    const ok = await push(dir);
+    expect(ok.code, ok.output).toBe(0);
+    expect((await routerGet(platform, `${APP}.localhost`)).body).toContain('hello from env-app');
+    const info = JSON.parse((await cli('releases', '--json')).stdout)[0];
+    expect(info.status).toBe('succeeded');
+
+    fs.writeFileSync(path.join(dir, 'app.json'), '{"healthchecks": {"web": [{"path": "/", "attempts": 0}]}}');
+    commitAll(dir, 'malformed app.json');
+    const refused = await push(dir);
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toMatch(/healthchecks\.web\[0\]\.attempts must be a whole number/);
+    fs.rmSync(path.join(dir, 'app.json'));
+    commitAll(dir, 'no app.json');
+    expect((await push(dir)).code).toBe(0);
+  });
+
+  it('resizes a process type: checked, applied on a restart of that type, shown in ps', async () => {
+    const before = containers();
+    const resized = await cli('ps:resize', 'web=1024');
+    expect(resized.code, resized.stderr).toBe(0);
+    expect(resized.stdout).toMatch(/web\s+1\s+1024 MB/);
+    // The old process drains and stops in the background.
+    const after = await waitFor(async () => {
+      const now = containers();
+      return now.length === 1 && !before.includes(now[0]) ? now : undefined;
+    }, 60_000, () => containers().join(','));
+    expect(JSON.parse(docker('inspect', after[0]))[0].HostConfig.Memory).toBe(1024 * 1024 * 1024);
+    expect((await cli('ps')).stdout).toMatch(/web \(1 × 1024 MB\)/);
+    expect((await routerGet(platform, `${APP}.localhost`)).status).toBe(200);
+    for (const [arg, message] of [['web=10', /from 64 to 16384/], ['nope=512', /unknown process type "nope"/], ['web=lots', /is not TYPE=MB/]] as const) {
+      const res = await cli('ps:resize', arg);
+      expect(res.code, arg).not.toBe(0);
+      expect(res.stderr).toMatch(message);
+    }
+    expect(containers()).toEqual(after);
+    expect((await cli('ps:resize', 'web=512')).code).toBe(0);
+    await waitFor(async () => (containers().length === 1 && containers()[0] !== after[0] ? true : undefined), 60_000, () => containers().join(','));
   });
 
   it('recovers from a platform killed mid-deploy: the old release serves, nothing is duplicated', async () => {

@@ -1,0 +1,70 @@
+/**
+ * The engine's own floor for "scale web 1→10": how long Docker takes to create and start N
+ * containers at once with the platform's container settings (non-root, caps dropped, memory and
+ * pids limits, init, a per-app bridge network), with no platform in between. Not part of `npm test`.
+ *
+ *   npx tsx bench/zero-downtime/engine-start.ts [--n 9] [--runs 3]
+ *
+ * Uses the stack image (`paas/stack:latest`, present after set-up) running `sleep`; everything it
+ * makes carries the label `paas.bench=engine-start` and is removed at the end.
+ */
+import fs from 'node:fs';
+import crypto from 'node:crypto';
+import { createDocker, STACK_IMAGE } from '../../platform/docker.ts';
+
+const arg = (name: string, fallback: number, max: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  const n = i > 0 ? Number(process.argv[i + 1]) : fallback;
+  return Number.isInteger(n) && n > 0 ? Math.min(n, max) : fallback;
+};
+const N = arg('n', 9, 30);
+const RUNS = arg('runs', 3, 10);
+const LABEL = { 'paas.bench': 'engine-start' };
+const load1 = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+async function main() {
+  const docker = createDocker();
+  const net = `paas-bench-${crypto.randomBytes(3).toString('hex')}`;
+  const network = await docker.createNetwork({ Name: net, Driver: 'bridge', CheckDuplicate: true, Labels: LABEL });
+  const rows: Array<{ created: number; firstStarted: number; lastStarted: number; load: string }> = [];
+  try {
+    for (let run = 1; run <= RUNS; run++) {
+      const t0 = Date.now();
+      const starts: number[] = [];
+      let created = 0;
+      const containers = await Promise.all(Array.from({ length: N }, async () => {
+        const c = await docker.createContainer({
+          Image: STACK_IMAGE, Cmd: ['sleep', '300'], User: '1000:1000', Labels: LABEL,
+          HostConfig: {
+            NetworkMode: net, Init: true, CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges'], Privileged: false,
+            Memory: 512 * 1024 * 1024, MemorySwap: 512 * 1024 * 1024, PidsLimit: 512, RestartPolicy: { Name: 'no' },
+          },
+        });
+        created = Math.max(created, Date.now() - t0);
+        await c.start();
+        starts.push(Date.now() - t0);
+        return c;
+      }));
+      const load = load1();
+      rows.push({ created, firstStarted: Math.min(...starts), lastStarted: Math.max(...starts), load });
+      console.error(`run ${run} (load ${load}): ${N} created by ${(created / 1000).toFixed(2)} s, first started ${(Math.min(...starts) / 1000).toFixed(2)} s, last ${(Math.max(...starts) / 1000).toFixed(2)} s`);
+      await Promise.all(containers.map((c) => c.remove({ force: true }).catch(() => {})));
+    }
+  } finally {
+    const left = await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['paas.bench=engine-start'] }) });
+    await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => {})));
+    await network.remove().catch(() => {});
+  }
+  const f = (k: 'created' | 'firstStarted' | 'lastStarted') => `${(median(rows.map((r) => r[k])) / 1000).toFixed(2)} (${rows.map((r) => (r[k] / 1000).toFixed(2)).join(', ')})`;
+  console.log(`| engine alone, ${N} containers at once (s, median, per run; load ${rows.map((r) => r.load).join(', ')}) | |`);
+  console.log('|---|---|');
+  console.log(`| all created | ${f('created')} |`);
+  console.log(`| first started | ${f('firstStarted')} |`);
+  console.log(`| **last started** | ${f('lastStarted')} |`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
