@@ -71,15 +71,24 @@ export async function readTarFiles(stream: NodeJS.ReadableStream): Promise<Map<s
 }
 
 /**
- * Starts a created container and streams its stdout+stderr line by line until it exits.
+ * Starts a created container (unless `running`: one started already, waiting for its stdin) and
+ * streams its stdout+stderr line by line until it exits, feeding it `stdin` when given (the
+ * container must then be created with OpenStdin and StdinOnce).
  * Resolves to the exit code, or null when it was killed for running past `timeoutMs`.
  */
-export async function runToExit(docker: Docker, container: Docker.Container, onLine: (line: string) => void, timeoutMs = Infinity): Promise<number | null> {
-  const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+export async function runToExit(
+  docker: Docker,
+  container: Docker.Container,
+  onLine: (line: string) => void,
+  timeoutMs = Infinity,
+  { stdin, running = false }: { stdin?: Readable; running?: boolean } = {},
+): Promise<number | null> {
+  const stream = await container.attach({ stream: true, stdout: true, stderr: true, ...(stdin ? { stdin: true, hijack: true } : {}) });
   const lines = lineWriter(onLine);
   docker.modem.demuxStream(stream, lines, lines);
   const ended = new Promise<void>((resolve) => stream.on('end', resolve).on('close', resolve));
-  await container.start();
+  if (!running) await container.start();
+  stdin?.pipe(stream);
   let timedOut = false;
   const timer = Number.isFinite(timeoutMs)
     ? setTimeout(() => {

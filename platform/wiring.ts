@@ -1,7 +1,7 @@
 import type { Platform } from './platform.ts';
 import { createRepo, removeRepo } from './git/repos.ts';
 import { removeAppImages } from './build/images.ts';
-import { cacheVolume } from './build/buildpack-build.ts';
+import { builders, cacheVolume } from './build/builders.ts';
 
 /** What creating and destroying an app touches, in order. */
 export function wireApps(p: Platform): void {
@@ -9,6 +9,7 @@ export function wireApps(p: Platform): void {
   p.teardowns.push(
     (app) => p.runner.teardown(app),
     (app) => removeAppImages(p.docker, p.owner, app),
+    (app) => builders.remove(p, app),
     async (app) => {
       try {
         await p.docker.getVolume(cacheVolume(app.name)).remove({ force: true });

@@ -10,10 +10,10 @@
  *
  *   receive  push start → `-----> Building` (pack upload, pre-receive hook)
  *   build    `-----> Building` → `-----> Launching...` (git archive, builder container, buildpack
- *            detect+compile, slug export, run image build, release record)
- *            of which `compile` = `-----> Node.js app detected` → `-----> Compressing slug`,
- *            `slug` = → `Done: N M` (getArchive of /app), `image` = → `-----> Discovering
- *            process types` (docker build of the run image, `ADD slug.tar /`)
+ *            detect+compile, run image, release record)
+ *            of which `compile` = `-----> Node.js app detected` → `-----> Building the run image`,
+ *            `image` = → `-----> Discovering process types` (changed slug layers copied from the
+ *            builder into containers of the image below and committed)
  *   release  `-----> Launching...` → web container created (docker `Created`)
  *   boot     container `Created` → the app's `node-app listening` line (docker logs -t):
  *            container start + node start-up
@@ -144,7 +144,6 @@ interface Run {
   receive: number;
   build: number;
   compile: number;
-  slug: number;
   image: number;
   release: number;
   boot: number;
@@ -172,8 +171,7 @@ async function onePush(platform: RunningPlatform, dir: string, app: string, kind
   const at = (re: RegExp) => push.lines.find((l) => re.test(l.text))?.t ?? NaN;
   const building = at(/-----> Building /);
   const detected = at(/-----> .* app detected/);
-  const compressing = at(/-----> Compressing slug/);
-  const slugDone = at(/^remote:\s+Done: /);
+  const runImage = at(/-----> Building the run image/);
   const discovering = at(/-----> Discovering process types/);
   const launching = at(/-----> Launching\.\.\./);
   const released = push.lines.find((l) => /Released v\d+/.test(l.text));
@@ -186,7 +184,7 @@ async function onePush(platform: RunningPlatform, dir: string, app: string, kind
   const listenAt = listening ? dockerTime(listening.split(' ')[0]) : NaN;
 
   const total = live - push.start;
-  const compile = compressing - detected;
+  const compile = runImage - detected;
   const appStart = listenAt - startedAt;
   const run: Run = {
     kind,
@@ -195,8 +193,7 @@ async function onePush(platform: RunningPlatform, dir: string, app: string, kind
     receive: building - push.start,
     build: launching - building,
     compile,
-    slug: slugDone - compressing,
-    image: discovering - slugDone,
+    image: discovering - runImage,
     release: created - launching,
     boot: listenAt - created,
     appStart,
@@ -207,7 +204,7 @@ async function onePush(platform: RunningPlatform, dir: string, app: string, kind
     failed: failures.length,
     failures: failures.slice(0, 5),
   };
-  console.error(`${kind} ${n} (load ${load1()}): v${version} total ${sec(total)} s  receive ${sec(run.receive)}  build ${sec(run.build)} (compile ${sec(compile)}, slug export ${sec(run.slug)}, run image ${sec(run.image)})  release ${sec(run.release)}  boot ${sec(run.boot)} (app ${sec(appStart)})  route ${sec(run.route)}  git exit ${sec(run.gitExit)}  overhead ${sec(run.overhead)}  failed ${run.failed}/${requests}${failures.length ? ' ' + JSON.stringify(run.failures) : ''}`);
+  console.error(`${kind} ${n} (load ${load1()}): v${version} total ${sec(total)} s  receive ${sec(run.receive)}  build ${sec(run.build)} (compile ${sec(compile)}, run image ${sec(run.image)})  release ${sec(run.release)}  boot ${sec(run.boot)} (app ${sec(appStart)})  route ${sec(run.route)}  git exit ${sec(run.gitExit)}  overhead ${sec(run.overhead)}  failed ${run.failed}/${requests}${failures.length ? ' ' + JSON.stringify(run.failures) : ''}`);
   if (process.env.BENCH_VERBOSE) console.error(push.lines.map((l) => `  +${sec(l.t - push.start)} ${l.text}`).join('\n'));
   return { run, greeting };
 }
@@ -250,7 +247,7 @@ async function main() {
   }
 
   const keys: Array<[keyof Run, string]> = [
-    ['total', '**push → new body via router**'], ['receive', 'receive (pack + hook)'], ['build', 'build'], ['compile', '  of which buildpack compile'], ['slug', '  of which slug export (`/app` out of the builder)'], ['image', '  of which run image build (`ADD slug.tar`)'],
+    ['total', '**push → new body via router**'], ['receive', 'receive (pack + hook)'], ['build', 'build'], ['compile', '  of which buildpack compile'], ['image', '  of which run image (changed layers copied and committed)'],
     ['release', 'release (→ container created)'], ['boot', 'boot (created → listening)'], ['appStart', '  of which app start (started → listening)'],
     ['route', 'route (listening → router answers)'], ['gitExit', '`git push` returns'], ['overhead', '**platform overhead** (total − compile − app start)'],
   ];

@@ -1,16 +1,14 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import tarFs from 'tar-fs';
 import type { Platform } from '../platform.ts';
 import type { App } from '../store/schema.ts';
-import { BUILDER_IMAGE, STACK_IMAGE } from '../docker.ts';
+import { builders } from './builders.ts';
 import { PlatformError } from '../errors.ts';
 import { archive, type Source } from './source.ts';
-import { buildImage, imageLabels } from './images.ts';
+import { parseLayers, slugImage } from './slug-image.ts';
 import { parseReleaseYaml } from './procfile.ts';
 import { readTarFiles, runToExit, smallTar } from '../container-io.ts';
 
@@ -18,45 +16,45 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const buildpacksDir = path.join(here, '..', '..', 'buildpacks');
 const driver = fs.readFileSync(path.join(here, 'driver.sh'));
 
-export const cacheVolume = (appName: string) => `paas-cache-${appName}`;
+const VERDICT = '@@paas-build-result@@ ';
+
+/** One stream after another, each opened only when its turn comes (a child's unread stdout is discarded when it exits). */
+async function* concat(opens: (() => AsyncIterable<unknown>)[]) {
+  for (const open of opens) yield* open();
+}
 
 /**
  * Heroku's classic buildpack API inside the builder image, then the slug (/app) on the runtime
  * stack image: no build tools, no cache, no config values in any layer.
  */
 export async function buildpackBuild(p: Platform, app: App, source: Source, config: Record<string, string>, tag: string, out: (line: string) => void) {
-  const docker = p.docker;
-  await docker.createVolume({ Name: cacheVolume(app.name), Labels: { 'paas.app': app.name } });
-  const container = await docker.createContainer({
-    Image: BUILDER_IMAGE,
-    Cmd: ['bash', '/build-driver.sh'],
-    Env: config.BUILDPACK_URL ? [`BUILDPACK_URL=${config.BUILDPACK_URL}`] : [],
-    Labels: { 'paas.app': app.name, 'paas.role': 'build' },
-    HostConfig: { Binds: [`${cacheVolume(app.name)}:/cache`], Memory: 2048 * 1024 * 1024, PidsLimit: 4096 },
-  });
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'paas-slug-'));
+  const envFiles = Object.fromEntries(Object.entries(config).map(([k, v]) => [`env/${k}`, { content: v, mode: 0o600 }]));
+  const container = await builders.take(p, app);
   try {
-    await container.putArchive(Readable.from(tarFs.pack(buildpacksDir, { map: (h) => ({ ...h, name: `buildpacks/${h.name}` }) })), { path: '/' });
-    const envFiles = Object.fromEntries(Object.entries(config).map(([k, v]) => [`env/${k}`, { content: v, mode: 0o600 }]));
-    await container.putArchive(smallTar({ 'build-driver.sh': { content: driver, mode: 0o755 }, ...envFiles }), { path: '/' });
-    await container.putArchive(archive(source, 'app/'), { path: '/' });
-
-    const code = await runToExit(docker, container, out);
+    // Everything the build needs arrives on stdin as concatenated tars: far cheaper than the engine's
+    // archive upload, which mounts the container's filesystem for each call.
+    const input = Readable.from(
+      concat([
+        () => tarFs.pack(buildpacksDir, { map: (h) => ({ ...h, name: `buildpacks/${h.name}` }) }),
+        () => smallTar({ 'build-driver.sh': { content: driver, mode: 0o755 }, ...envFiles }) as AsyncIterable<unknown>,
+        () => archive(source, 'app/'),
+      ]),
+    );
+    let verdict = '';
+    const line = (text: string) => (text.startsWith(VERDICT) ? (verdict = text.slice(VERDICT.length)) : out(text));
+    const code = await runToExit(p.docker, container, line, Infinity, { stdin: input, running: true });
     if (code !== 0) throw new PlatformError(422, 'build_failed', `Build failed (the buildpack exited with ${code}); the running release is unchanged`);
 
-    const result = await readTarFiles(await container.getArchive({ path: '/build-result' }));
+    const result = await readTarFiles(Readable.from([Buffer.from(verdict, 'base64')]));
     const buildpack = (result.get('build-result/buildpack') ?? 'unknown').trim();
     const defaultTypes = parseReleaseYaml(result.get('build-result/release.yml') ?? '');
 
-    out('-----> Compressing slug');
-    await pipeline(await container.getArchive({ path: '/app' }), fs.createWriteStream(path.join(workDir, 'slug.tar')));
-    fs.writeFileSync(path.join(workDir, 'Dockerfile'), `FROM ${STACK_IMAGE}\nADD slug.tar /\nUSER 1000:1000\nWORKDIR /app\n`);
-    const size = fs.statSync(path.join(workDir, 'slug.tar')).size;
-    out(`       Done: ${(size / 1024 / 1024).toFixed(1)}M`);
-    const digest = await buildImage(docker, Readable.from(tarFs.pack(workDir)), tag, imageLabels(p.owner, app), () => {});
+    out('-----> Building the run image');
+    const digest = await slugImage(p, app, container, parseLayers(result.get('build-result/layers') ?? ''), tag, out);
     return { digest, buildpack, defaultTypes: defaultTypes as Record<string, string | null> };
   } finally {
-    fs.rmSync(workDir, { recursive: true, force: true });
-    await container.remove({ force: true }).catch(() => {});
+    // In the background: dropping the builder's writable layer (the whole slug and more) takes seconds.
+    void container.remove({ force: true }).catch(() => {});
+    builders.prepare(p, app);
   }
 }

@@ -23,15 +23,24 @@ export async function buildImage(docker: Docker, context: NodeJS.ReadableStream,
 export const imageLabels = (owner: string, app: App) => ({ 'paas.app': app.name, 'paas.owner': owner });
 
 export async function removeAppImages(docker: Docker, owner: string, app: App): Promise<string[]> {
-  const images = await docker.listImages({ filters: JSON.stringify({ label: [`paas.app=${app.name}`, `paas.owner=${owner}`] }) });
+  let images = await docker.listImages({ filters: JSON.stringify({ label: [`paas.app=${app.name}`, `paas.owner=${owner}`] }) });
   const removed: string[] = [];
-  for (const image of images) {
-    try {
-      await docker.getImage(image.Id).remove({ force: true });
-      removed.push(`image ${(image.RepoTags ?? [image.Id])[0]}`);
-    } catch (err) {
-      if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+  // A run image is a child of the app's slug-layer images, which cannot go before it (409): children
+  // first, and whatever still has a child waits for the next pass.
+  while (images.length) {
+    const blocked: typeof images = [];
+    for (const image of images) {
+      try {
+        await docker.getImage(image.Id).remove({ force: true });
+        removed.push(`image ${(image.RepoTags ?? [image.Id])[0]}`);
+      } catch (err) {
+        const status = (err as { statusCode?: number }).statusCode;
+        if (status === 409) blocked.push(image);
+        else if (status !== 404) throw err;
+      }
     }
+    if (blocked.length === images.length) throw new Error(`cannot remove images ${blocked.map((i) => i.Id).join(', ')}: still in use`);
+    images = blocked;
   }
   return removed;
 }

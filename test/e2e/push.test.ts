@@ -56,6 +56,8 @@ describe('git push to a live app', () => {
     const second = await push(dir);
     expect(second.code, second.output).toBe(0);
     expect(second.output).toMatch(/Using cached node_modules/);
+    // The node runtime's image layer is reused, not copied again.
+    expect(second.output).toMatch(/\.heroku: unchanged, reusing its layer/);
     expect(second.output).toContain('Released v2');
     expect((await routerGet(platform, 'push-node.localhost')).body).toContain('hello again from node');
   });

@@ -1,0 +1,67 @@
+import crypto from 'node:crypto';
+import type Docker from 'dockerode';
+import type { Platform } from '../platform.ts';
+import type { App } from '../store/schema.ts';
+import { BUILDER_IMAGE } from '../docker.ts';
+
+export const cacheVolume = (appName: string) => `paas-cache-${appName}`;
+
+const standbyName = (p: Platform, app: App) => `paas-builder-${p.owner}-${app.name}`;
+const pending = new Map<string, Promise<void>>();
+
+/**
+ * Builder containers for an app's buildpack builds. Starting a container costs the engine a second
+ * or more, so once a build is over the app's next builder is started at once and waits, blocked
+ * reading its stdin (`tar -x`), until the next push hands it its input: the push does not wait for
+ * a container to start. A builder is never reused: each build gets a fresh one.
+ */
+export const builders = {
+  /** A started builder for this build, waiting for its input on stdin. */
+  async take(p: Platform, app: App): Promise<Docker.Container> {
+    await pending.get(standbyName(p, app));
+    const standby = p.docker.getContainer(standbyName(p, app));
+    const [info, image] = await Promise.all([standby.inspect().catch(() => undefined), p.docker.getImage(BUILDER_IMAGE).inspect()]);
+    if (info?.State.Running && info.Image === image.Id) {
+      await standby.rename({ name: `paas-build-${crypto.randomBytes(6).toString('hex')}` });
+      return p.docker.getContainer(info.Id); // (by id: `standby` is its old name)
+    }
+    if (info) await standby.remove({ force: true }).catch(() => {});
+    const container = await create(p, app, `paas-build-${crypto.randomBytes(6).toString('hex')}`);
+    await container.start();
+    return container;
+  },
+
+  /** Starts the app's next builder in the background. */
+  prepare(p: Platform, app: App): void {
+    const done = create(p, app, standbyName(p, app))
+      .then((c) => c.start())
+      .catch(() => {}) // a missing standby only costs the next build the start-up
+      .finally(() => pending.delete(standbyName(p, app)));
+    pending.set(standbyName(p, app), done);
+  },
+
+  /** Removes the app's standby builder (the app is being destroyed). */
+  async remove(p: Platform, app: App): Promise<string[]> {
+    await pending.get(standbyName(p, app));
+    try {
+      await p.docker.getContainer(standbyName(p, app)).remove({ force: true });
+      return [`standby builder ${standbyName(p, app)}`];
+    } catch {
+      return [];
+    }
+  },
+};
+
+async function create(p: Platform, app: App, name: string): Promise<Docker.Container> {
+  await p.docker.createVolume({ Name: cacheVolume(app.name), Labels: { 'paas.app': app.name } });
+  return p.docker.createContainer({
+    name,
+    Image: BUILDER_IMAGE,
+    // Everything the build needs arrives on stdin as concatenated tars (see buildpack-build.ts).
+    Cmd: ['bash', '-c', 'tar -x -i -C / && exec bash /build-driver.sh'],
+    OpenStdin: true,
+    StdinOnce: true,
+    Labels: { 'paas.app': app.name, 'paas.owner': p.owner, 'paas.role': 'build' },
+    HostConfig: { Binds: [`${cacheVolume(app.name)}:/cache`], Memory: 2048 * 1024 * 1024, PidsLimit: 4096 },
+  });
+}
