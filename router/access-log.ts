@@ -29,27 +29,20 @@ export interface AccessFields {
   protocol: 'http' | 'https';
 }
 
-const quote = (s: string) => `"${s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\x00-\x1f\x7f]/g, '?')}"`;
+// Most values need no escaping: test first, rewrite only when needed (this runs per request).
+const PLAIN_QUOTED = /^[^\\"\x00-\x1f\x7f]*$/;
+const quote = (s: string) => (PLAIN_QUOTED.test(s) ? `"${s}"` : `"${s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\x00-\x1f\x7f]/g, '?')}"`);
 // Host comes from the client; keep the line parseable (no spaces/quotes) whatever it sent.
-const bare = (s: string) => s.replace(/[^A-Za-z0-9._:[\]*-]/g, '?');
+const PLAIN_BARE = /^[A-Za-z0-9._:[\]*-]*$/;
+const bare = (s: string) => (PLAIN_BARE.test(s) ? s : s.replace(/[^A-Za-z0-9._:[\]*-]/g, '?'));
 const ms = (n: number | undefined) => (n === undefined ? '' : `${Math.max(0, Math.round(n))}ms`);
 
 export function formatAccess(f: AccessFields): string {
-  const parts = [f.code ? `at=error code=${f.code} desc=${quote(f.desc ?? '')}` : 'at=info'];
-  parts.push(
-    `method=${bare(f.method)}`,
-    `path=${quote(f.path)}`,
-    `host=${bare(f.host)}`,
-    `request_id=${bare(f.requestId)}`,
-    `fwd=${quote(f.fwd)}`,
-    `dyno=${f.dyno ?? ''}`,
-    `connect=${ms(f.connect)}`,
-    `service=${ms(f.service)}`,
-    `status=${f.status}`,
-    `bytes=${f.bytes}`,
-    `protocol=${f.protocol}`,
+  const at = f.code ? `at=error code=${f.code} desc=${quote(f.desc ?? '')}` : 'at=info';
+  return (
+    `${at} method=${bare(f.method)} path=${quote(f.path)} host=${bare(f.host)} request_id=${bare(f.requestId)} ` +
+    `fwd=${quote(f.fwd)} dyno=${f.dyno ?? ''} connect=${ms(f.connect)} service=${ms(f.service)} status=${f.status} bytes=${f.bytes} protocol=${f.protocol}`
   );
-  return parts.join(' ');
 }
 
 /**
