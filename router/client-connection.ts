@@ -83,7 +83,7 @@ export class ClientRequest {
 
   /** Write response bytes to the client. Returns false when the client is not keeping up. */
   write(data: Buffer | string): boolean {
-    this.bytesWritten += typeof data === 'string' ? data.length : data.length;
+    this.bytesWritten += data.length; // strings here are latin1: one byte per character
     return this.conn.socket.write(data, 'latin1');
   }
 
@@ -144,6 +144,12 @@ export class ClientConnection {
   /** Waiting for the rest of a request head. */
   get partial(): boolean {
     return this.state === S.Head && !!this.buf;
+  }
+
+  /** Stop parsing: the router answers this connection itself and closes it. */
+  stop(): void {
+    this.state = S.Done;
+    this.buf = undefined;
   }
 
   /** Stop parsing and hand over the socket, with the bytes read past the current request head. */

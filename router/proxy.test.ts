@@ -563,6 +563,21 @@ describe('router', () => {
       expect((await request(r.port)).status).toBe(200);
     });
 
+    it('answers 408 (once) to a request head that does not complete in time, and closes idle keep-alive connections', async () => {
+      const a = await backend('a');
+      const r = await router(table({ demo: { hosts: ['demo.localhost'], backends: [{ dyno: 'web.1', port: a.port }] } }), {
+        headersTimeoutMs: 200,
+        keepAliveTimeoutMs: 200,
+      });
+      const slow = await raw(r.port, 'GET / HTTP/1.1\r\nHost: demo.loc', 3_000);
+      expect(slow).toMatch(/^HTTP\/1\.1 408 /);
+      const idle = await raw(r.port, 'GET / HTTP/1.1\r\nHost: demo.localhost\r\n\r\n', 3_000);
+      expect(idle).toMatch(/^HTTP\/1\.1 200 /); // and then closed by the router, well before the 3 s
+      await waitFor(() => r.access.length === 2);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(r.access.filter((e) => e.text.includes('code=H28'))).toHaveLength(1);
+    });
+
     it('survives ~200 garbage requests over raw sockets and still serves', async () => {
       const a = await backend('a');
       const r = await router(table({ demo: { hosts: ['demo.localhost'], backends: [{ dyno: 'web.1', port: a.port }] } }));

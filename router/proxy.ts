@@ -87,7 +87,10 @@ export function createRouter(options: RouterOptions): Router {
     const t = performance.now();
     for (const conn of connections) {
       if (conn.idle && t - conn.lastActive > opts.keepAliveTimeoutMs) conn.socket.destroy();
-      else if (conn.partial && t - conn.lastActive > opts.headersTimeoutMs) answerMalformed(ctx, conn.socket, 'timeout');
+      else if (conn.partial && t - conn.lastActive > opts.headersTimeoutMs) {
+        conn.stop();
+        answerMalformed(ctx, conn.socket, 'timeout');
+      }
     }
   };
   const sweeper = setInterval(sweep, Math.max(10, Math.min(1_000, opts.keepAliveTimeoutMs / 4)));
