@@ -60,10 +60,6 @@ export class BackendConnection {
   private closeDelimited = false;
   private requestDone = false;
   private keep = true;
-  /** Connected at performance.now() time, or undefined while connecting. */
-  connectedAt: number | undefined;
-  /** Exchanges completed on this connection. */
-  uses = 0;
   /** When it went back to the pool (performance.now()). */
   idleSince = 0;
   /** Called when the connection closes, or when it completes an exchange and may be reused. */
@@ -80,7 +76,6 @@ export class BackendConnection {
     });
     this.socket = socket;
     socket.once('connect', () => {
-      this.connectedAt = performance.now();
       if (this.state === S.Connecting) this.state = this.hooks ? S.Head : S.Idle;
     });
     socket.on('error', (err: NodeJS.ErrnoException) => this.fail(err));
@@ -191,7 +186,6 @@ export class BackendConnection {
   private complete(): void {
     const hooks = this.hooks;
     this.hooks = undefined;
-    this.uses++;
     const reusable = this.keep && this.requestDone;
     this.state = reusable ? S.Idle : S.Closed;
     if (!reusable) this.socket.destroy();
