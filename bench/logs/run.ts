@@ -9,12 +9,12 @@
  * starting at the same moment (LEAD seconds after the run begins).
  * Two consumers read the app's stream at once:
  * - a websocket, as `paas logs -t` does (`/api/apps/APP/logs/stream?tail=1`);
- * - a syslog drain (RFC 5424, octet counting over TCP) to a receiver in this process.
+ * - a syslog drain (RFC 5424, octet counting over TCP) to a receiver in a process of its own.
  * For each: lines/s delivered (first to last line received), lines lost (sequence gaps against
  * what the writers say they wrote), duplicates, and write → delivery latency p50/p99 (the line
  * carries its write time; same host clock). Prints medians over the runs as Markdown.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -45,30 +45,32 @@ interface Sink {
   latencies: number[];
   /** Write → the engine's timestamp (the json-file driver took the line), websocket only. */
   engine: number[];
+  /** Write times, beside latencies: how latency moves over a run. */
+  writes: number[];
   first: number;
   last: number;
 }
-const sink = (name: string): Sink => ({ name, seen: new Map(), done: new Map(), dupes: 0, latencies: [], engine: [], first: 0, last: 0 });
+const sink = (name: string): Sink => ({ name, seen: new Map(), done: new Map(), dupes: 0, latencies: [], engine: [], writes: [], first: 0, last: 0 });
 
-/** One line of a writer as received by a consumer. */
+/** One line of a writer as received by a consumer: `seq=%09d t=%.6f xxx…`, or `done N`. */
 function record(s: Sink, dyno: string, text: string, engineTime?: string) {
   const now = Date.now() / 1000;
-  const done = /^done (\d+)$/.exec(text);
-  if (done) {
-    s.done.set(dyno, Number(done[1]));
+  if (text.startsWith('done ')) {
+    s.done.set(dyno, Number(text.slice(5)));
     return;
   }
-  const m = /^seq=(\d+) t=([\d.]+) /.exec(text);
-  if (!m) return;
+  if (!text.startsWith('seq=')) return;
+  const seq = Number(text.slice(4, 13));
+  const t = Number(text.slice(16, text.indexOf(' ', 16)));
   if (!s.first) s.first = now;
   s.last = now;
   let set = s.seen.get(dyno);
   if (!set) s.seen.set(dyno, (set = new Set()));
-  const seq = Number(m[1]);
   if (set.has(seq)) s.dupes++;
   else set.add(seq);
-  s.latencies.push(now - Number(m[2]));
-  if (engineTime) s.engine.push(Date.parse(engineTime) / 1000 - Number(m[2]));
+  s.latencies.push(now - t);
+  s.writes.push(t);
+  if (engineTime) s.engine.push(Date.parse(engineTime) / 1000 - t);
 }
 
 function summary(s: Sink) {
@@ -80,7 +82,13 @@ function summary(s: Sink) {
   };
   const pct = pctOf(s.latencies);
   const eng = pctOf(s.engine);
+  // Median latency (ms) of the lines written in each second of the run.
+  const t0 = s.writes.reduce((a, b) => Math.min(a, b), Infinity);
+  const perSecond: number[][] = [];
+  s.writes.forEach((t, i) => (perSecond[Math.floor(t - t0)] ??= []).push(s.latencies[i]));
+  const timeline = [...perSecond].map((xs) => (xs ? Math.round(pctOf(xs)(0.5) * 1000) : null));
   return {
+    timeline,
     written,
     received,
     lost: written - received,
@@ -109,7 +117,13 @@ async function api(platform: RunningPlatform, method: string, url: string, body?
   return text ? JSON.parse(text) : undefined;
 }
 
-function syslogReceiver(s: () => Sink) {
+/**
+ * The syslog drain's receiver, in a process of its own (as a log host would be): one consumer
+ * process for both streams would measure its own event loop. Messages from the bench: `reset`
+ * (a new run), `status` (writers done), `summary`.
+ */
+function syslogReceiver() {
+  let s = sink('drain');
   const server = net.createServer((socket) => {
     let buf = Buffer.alloc(0);
     socket.on('data', (d) => {
@@ -123,22 +137,33 @@ function syslogReceiver(s: () => Sink) {
         const msg = buf.toString('utf8', sp + 1, sp + 1 + len);
         i = sp + 1 + len;
         // <190>1 TIME HOST APP-NAME PROCID - - MSG
-        const m = /^<\d+>1 \S+ \S+ (\S+) (\S+) - - (.*)$/s.exec(msg);
-        if (m && m[1] === 'app' && m[2].startsWith('writer.')) record(s(), m[2], m[3]);
+        const m = /^<\d+>1 \S+ \S+ (\S+) (\S+) - - /.exec(msg);
+        if (m && m[1] === 'app' && m[2].startsWith('writer.')) record(s, m[2], msg.slice(m[0].length));
       }
       buf = buf.subarray(i);
     });
   });
-  return new Promise<{ port: number; close: () => void }>((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve({ port: (server.address() as net.AddressInfo).port, close: () => server.close() })),
-  );
+  server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as net.AddressInfo).port }));
+  process.on('message', (m: string) => {
+    if (m === 'reset') s = sink('drain');
+    process.send!(m === 'summary' ? summary(s) : { done: s.done.size });
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+/** The receiver process: its port, and a question/answer channel. */
+async function startReceiver() {
+  const child = fork(fileURLToPath(import.meta.url), ['--syslog-receiver'], { execArgv: process.execArgv });
+  const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
+  const ask = <T>(q: string) => new Promise<T>((resolve) => (child.once('message', resolve), child.send(q)));
+  return { port, ask, close: () => child.kill() };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
   const platform = await startPlatform();
-  let receiver: { port: number; close: () => void } | undefined;
+  let receiver: Awaited<ReturnType<typeof startReceiver>> | undefined;
   const results: { ws: ReturnType<typeof summary>; drain: ReturnType<typeof summary> }[] = [];
   try {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'paas-bench-logs-'));
@@ -155,13 +180,12 @@ async function main() {
     git('push', '-q', remote.toString(), 'main');
     await api(platform, 'PATCH', `/api/apps/${APP}/config`, { RATE: String(RATE), DURATION: String(DURATION) });
 
-    let current = { ws: sink('ws'), drain: sink('drain') };
-    receiver = await syslogReceiver(() => current.drain);
+    receiver = await startReceiver();
     await api(platform, 'POST', `/api/apps/${APP}/drains`, { url: `syslog://127.0.0.1:${receiver.port}` });
 
     for (let run = 1; run <= RUNS; run++) {
-      current = { ws: sink('ws'), drain: sink('drain') };
-      const s = current;
+      const s = { ws: sink('ws') };
+      await receiver.ask('reset');
       const wsUrl = `${platform.apiUrl.replace(/^http/, 'ws')}/api/apps/${APP}/logs/stream?tail=1&lines=0&source=app&ps=writer`;
       const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${platform.token}` } });
       ws.on('message', (data) => {
@@ -174,11 +198,11 @@ async function main() {
       await api(platform, 'PATCH', `/api/apps/${APP}/config`, { START_AT: String(Math.ceil(Date.now() / 1000) + LEAD) });
       await api(platform, 'PATCH', `/api/apps/${APP}/formation`, { writer: WRITERS });
       const deadline = Date.now() + (LEAD + DURATION + 90) * 1000;
-      while (Date.now() < deadline && (s.ws.done.size < WRITERS || s.drain.done.size < WRITERS)) await sleep(200);
+      while (Date.now() < deadline && (s.ws.done.size < WRITERS || (await receiver.ask<{ done: number }>('status')).done < WRITERS)) await sleep(200);
       await sleep(500);
       ws.close();
       await api(platform, 'PATCH', `/api/apps/${APP}/formation`, { writer: 0 });
-      const r = { ws: summary(s.ws), drain: summary(s.drain) };
+      const r = { ws: summary(s.ws), drain: await receiver.ask<ReturnType<typeof summary>>('summary') };
       results.push(r);
       console.error(`run ${run}: ${JSON.stringify(r)}`);
       await sleep(3000);
@@ -193,7 +217,7 @@ async function main() {
 
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const row = (name: string, pick: (r: (typeof results)[number]) => ReturnType<typeof summary>) => {
-    const m = (k: keyof ReturnType<typeof summary>) => median(results.map((r) => pick(r)[k]));
+    const m = (k: Exclude<keyof ReturnType<typeof summary>, 'timeline'>) => median(results.map((r) => pick(r)[k]));
     return `| ${name} | ${Math.round(m('written'))} | ${Math.round(m('rate')).toLocaleString('en')} | ${m('lost')} | ${m('dupes')} | ${m('p50').toFixed(0)} | ${m('p99').toFixed(0)} |`;
   };
   console.log(`${WRITERS} writers × ${RATE} lines/s × ${DURATION} s (200-byte lines), ${RUNS} runs, medians; ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}\n`);
@@ -205,7 +229,9 @@ async function main() {
   console.log(`\nOf which write → the engine's timestamp (Docker took the line from the container): p50 ${e('engineP50')} ms, p99 ${e('engineP99')} ms; load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+if (process.argv.includes('--syslog-receiver')) syslogReceiver();
+else
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
