@@ -1,7 +1,7 @@
 import type { Platform } from './platform.ts';
 import { createRepo, removeRepo } from './git/repos.ts';
 import { removeAppImages } from './build/images.ts';
-import { builders, cacheVolume } from './build/builders.ts';
+import { builders } from './build/builders.ts';
 
 /** What creating and destroying an app touches, in order. */
 export function wireApps(p: Platform): void {
@@ -10,14 +10,6 @@ export function wireApps(p: Platform): void {
     (app) => p.runner.teardown(app),
     (app) => removeAppImages(p.docker, p.owner, app),
     (app) => builders.remove(p, app),
-    async (app) => {
-      try {
-        await p.docker.getVolume(cacheVolume(app.name)).remove({ force: true });
-        return [`build cache volume ${cacheVolume(app.name)}`];
-      } catch {
-        return [];
-      }
-    },
     (app) => removeRepo(p.settings.dataDir, app),
     (app) => p.logs.teardown(app),
   );

@@ -4,8 +4,8 @@ import type { Platform } from '../platform.ts';
 import type { App } from '../store/schema.ts';
 import { BUILDER_IMAGE } from '../docker.ts';
 
-export const cacheVolume = (appName: string) => `paas-cache-${appName}`;
-
+/** The app's build cache (CACHE_DIR), kept between builds. */
+const cacheVolume = (p: Platform, app: App) => `paas-cache-${p.owner}-${app.name}`;
 const standbyName = (p: Platform, app: App) => `paas-builder-${p.owner}-${app.name}`;
 const pending = new Map<string, Promise<void>>();
 
@@ -40,20 +40,26 @@ export const builders = {
     pending.set(standbyName(p, app), done);
   },
 
-  /** Removes the app's standby builder (the app is being destroyed). */
+  /** Removes the app's standby builder and build cache (the app is being destroyed). */
   async remove(p: Platform, app: App): Promise<string[]> {
     await pending.get(standbyName(p, app));
-    try {
-      await p.docker.getContainer(standbyName(p, app)).remove({ force: true });
-      return [`standby builder ${standbyName(p, app)}`];
-    } catch {
-      return [];
-    }
+    const removed: string[] = [];
+    const remove = async (what: string, act: () => Promise<unknown>) => {
+      try {
+        await act();
+        removed.push(what);
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+      }
+    };
+    await remove(`standby builder ${standbyName(p, app)}`, () => p.docker.getContainer(standbyName(p, app)).remove({ force: true }));
+    await remove(`build cache volume ${cacheVolume(p, app)}`, () => p.docker.getVolume(cacheVolume(p, app)).remove({ force: true }));
+    return removed;
   },
 };
 
 async function create(p: Platform, app: App, name: string): Promise<Docker.Container> {
-  await p.docker.createVolume({ Name: cacheVolume(app.name), Labels: { 'paas.app': app.name } });
+  await p.docker.createVolume({ Name: cacheVolume(p, app), Labels: { 'paas.app': app.name, 'paas.owner': p.owner } });
   return p.docker.createContainer({
     name,
     Image: BUILDER_IMAGE,
@@ -62,6 +68,6 @@ async function create(p: Platform, app: App, name: string): Promise<Docker.Conta
     OpenStdin: true,
     StdinOnce: true,
     Labels: { 'paas.app': app.name, 'paas.owner': p.owner, 'paas.role': 'build' },
-    HostConfig: { Binds: [`${cacheVolume(app.name)}:/cache`], Memory: 2048 * 1024 * 1024, PidsLimit: 4096 },
+    HostConfig: { Binds: [`${cacheVolume(p, app)}:/cache`], Memory: 2048 * 1024 * 1024, PidsLimit: 4096 },
   });
 }

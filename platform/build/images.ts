@@ -22,8 +22,11 @@ export async function buildImage(docker: Docker, context: NodeJS.ReadableStream,
 /** Labels for every image built for an app. */
 export const imageLabels = (owner: string, app: App) => ({ 'paas.app': app.name, 'paas.owner': owner });
 
-export async function removeAppImages(docker: Docker, owner: string, app: App): Promise<string[]> {
-  let images = await docker.listImages({ filters: JSON.stringify({ label: [`paas.app=${app.name}`, `paas.owner=${owner}`] }) });
+export const removeAppImages = (docker: Docker, owner: string, app: App) => removeImages(docker, [`paas.app=${app.name}`, `paas.owner=${owner}`]);
+
+/** Removes every image with these labels; returns what it removed. */
+export async function removeImages(docker: Docker, labels: string[]): Promise<string[]> {
+  let images = await docker.listImages({ filters: JSON.stringify({ label: labels }) });
   const removed: string[] = [];
   // A run image is a child of the app's slug-layer images, which cannot go before it (409): children
   // first, and whatever still has a child waits for the next pass.
