@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type net from 'node:net';
 import { formatAccess, type AccessFields, type AccessSink } from './access-log.ts';
+import type { Deadlines } from './deadlines.ts';
 import type { RequestHead } from './http1.ts';
 import { normalizeHost, type AppRoute, type RouteSource } from './route-table.ts';
 import { CONNECT_TIMEOUT, type UpstreamPool } from './upstreams.ts';
@@ -11,7 +12,8 @@ export interface RouterContext {
   pool: UpstreamPool;
   access: AccessSink;
   log: (msg: string) => void;
-  responseTimeoutMs: number;
+  /** No response head this long after the request reached the app → 503 H12. */
+  responseTimeouts: Deadlines;
   maxBodyBytes: number;
   /** Set once close() starts: answers carry Connection: close, new upgrades are refused. */
   shuttingDown: boolean;

@@ -2,6 +2,7 @@ import net from 'node:net';
 import { stdoutSink, type AccessSink } from './access-log.ts';
 import { ClientConnection, type ClientRequest } from './client-connection.ts';
 import { clientIp, writeLine, type RouterContext } from './context.ts';
+import { Deadlines } from './deadlines.ts';
 import type { HeadError } from './http1.ts';
 import { pages, rawResponse } from './pages.ts';
 import type { RouteSource } from './route-table.ts';
@@ -59,7 +60,7 @@ export function createRouter(options: RouterOptions): Router {
     pool: new UpstreamPool(opts),
     access: options.accessLog ?? stdoutSink(),
     log: options.log ?? ((msg: string) => process.stderr.write(`router: ${msg}\n`)),
-    responseTimeoutMs: opts.responseTimeoutMs,
+    responseTimeouts: new Deadlines(opts.responseTimeoutMs),
     maxBodyBytes: opts.maxBodyBytes,
     shuttingDown: false,
     upgraded: new Set(),
@@ -130,6 +131,7 @@ export function createRouter(options: RouterOptions): Router {
         for (const conn of connections) conn.socket.destroy();
         for (const socket of ctx.upgraded) socket.destroy();
         ctx.pool.destroy();
+        ctx.responseTimeouts.close();
       })();
       return closing;
     },

@@ -28,13 +28,13 @@ function proxyWebSocket(ctx: RouterContext, req: ClientRequest) {
   const early = req.conn.detach();
   let logged = false;
   let isOpen = false;
-  let timer: NodeJS.Timeout | undefined;
   let backend: net.Socket | undefined;
 
+  const timeout = () => reject('H12', 'Request timeout', APP_ERROR);
   const writeOnce = () => {
     if (logged) return;
     logged = true;
-    if (timer) clearTimeout(timer);
+    ctx.responseTimeouts.disarm(timeout);
     if (line.dyno) line.service = now() - startedAt - (line.connect ?? 0);
     writeLine(ctx, route, line);
   };
@@ -74,7 +74,7 @@ function proxyWebSocket(ctx: RouterContext, req: ClientRequest) {
     }
   });
 
-  timer = setTimeout(() => reject('H12', 'Request timeout', APP_ERROR), ctx.responseTimeoutMs);
+  ctx.responseTimeouts.arm(timeout);
   const began = now();
   const b = ctx.pool.dedicated(up);
   backend = b;

@@ -41,13 +41,15 @@ export function handleRequest(ctx: RouterContext, req: ClientRequest, forceClose
 
   let attempt: Attempt | undefined;
   let retried = false;
-  let timer: NodeJS.Timeout | undefined;
   let logged = false;
+  // H12 fires when the app sends no response headers for responseTimeoutMs after the
+  // request reached it; while a body is still uploading, only a stalled upload counts.
+  const timeout = () => fail('H12', 'Request timeout', APP_ERROR);
 
   const log = () => {
     if (logged) return;
     logged = true;
-    if (timer) clearTimeout(timer);
+    ctx.responseTimeouts.disarm(timeout);
     line.bytes = req.bytesWritten;
     if (attempt?.connectedAt !== undefined) line.connect = attempt.connectedAt - attempt.startedAt;
     if (line.dyno) line.service = now() - startedAt - (line.connect ?? 0);
@@ -85,7 +87,7 @@ export function handleRequest(ctx: RouterContext, req: ClientRequest, forceClose
       line.code = code;
       line.desc = desc;
     }
-    if (timer) clearTimeout(timer);
+    ctx.responseTimeouts.disarm(timeout);
     if (attempt) abandon(attempt);
     sendPage(page);
   };
@@ -141,7 +143,7 @@ export function handleRequest(ctx: RouterContext, req: ClientRequest, forceClose
       forward,
       {
         onResponse(res: ResponseHead, bodiless: boolean) {
-          if (timer) clearTimeout(timer);
+          ctx.responseTimeouts.disarm(timeout);
           a.responded = true;
           a.connectedAt ??= now();
           line.status = res.status;
@@ -225,7 +227,7 @@ export function handleRequest(ctx: RouterContext, req: ClientRequest, forceClose
     if (req.hasBody) {
       req.pipeBody(
         (data) => {
-          if (timer) timer.refresh(); // an upload that keeps moving is not a timeout
+          if (!a.responded) ctx.responseTimeouts.arm(timeout); // an upload that keeps moving is not a timeout
           if (!conn.write(data) && !socket.isPaused()) {
             socket.pause();
             conn.socket.once('drain', () => socket.resume());
@@ -236,9 +238,7 @@ export function handleRequest(ctx: RouterContext, req: ClientRequest, forceClose
     }
   };
 
-  // H12 fires when the app sends no response headers for responseTimeoutMs after the
-  // request reached it; while a body is still uploading, only a stalled upload counts.
-  timer = setTimeout(() => fail('H12', 'Request timeout', APP_ERROR), ctx.responseTimeoutMs);
+  ctx.responseTimeouts.arm(timeout);
   dispatch();
 }
 

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { Deadlines } from './deadlines.ts';
+import { waitFor } from './test-helpers.ts';
+
+describe('Deadlines', () => {
+  it('fires armed deadlines once, never disarmed ones, and stops its timer when nothing is armed', async () => {
+    const d = new Deadlines(40);
+    const fired: string[] = [];
+    const a = () => fired.push('a');
+    const b = () => fired.push('b');
+    const c = () => fired.push('c');
+    d.arm(a);
+    d.arm(b);
+    d.arm(c);
+    d.disarm(b);
+    d.arm(c); // re-armed: still fires once
+    await waitFor(() => fired.length === 2);
+    expect(fired.sort()).toEqual(['a', 'c']);
+    // A later deadline fires too (the timer restarts after going idle).
+    d.arm(b);
+    await waitFor(() => fired.length === 3);
+    expect(fired).toContain('b');
+    d.close();
+  });
+});
