@@ -15,19 +15,29 @@ export interface ConnectionHandler {
   malformed(conn: ClientConnection, err: HeadError): void;
 }
 
-/** One request as read from a client connection. Its body streams to `onBody` (raw, framing kept). */
+/** Who handles a request: told when the client goes away or its body cannot be framed. */
+export interface RequestOwner {
+  /** The client went away before the response was complete. */
+  aborted(): void;
+  /** The chunked body outgrew the limit (`tooLarge`), or its framing is broken. */
+  bodyError(tooLarge: boolean): void;
+}
+
+/** Takes a request body: bytes as they arrive (framing kept), then its end. */
+export interface BodySink {
+  bodyData(data: Buffer): void;
+  bodyEnd(): void;
+}
+
+/** One request as read from a client connection. Its body streams to a BodySink (raw, framing kept). */
 export class ClientRequest {
   /** The body was read in full (or there is none). */
   bodyComplete: boolean;
   /** Body bytes read but not yet taken (before `onBody` is set). */
   private queued: Buffer[] | undefined;
-  private bodyHandler: ((data: Buffer) => void) | undefined;
-  private endHandler: (() => void) | undefined;
+  private sink: BodySink | undefined;
   private pausedForQueue = false;
-  /** The client went away before the response was complete. */
-  onAbort: (() => void) | undefined;
-  /** The chunked body outgrew the limit, or its framing is broken. */
-  onBodyError: ((tooLarge: boolean) => void) | undefined;
+  owner: RequestOwner | undefined;
   /** Bytes written to the client for this request's response. */
   bytesWritten = 0;
   /** Set once the response is complete. */
@@ -41,31 +51,29 @@ export class ClientRequest {
     this.bodyComplete = !hasBody;
   }
 
-  /** Take the body: queued bytes first, then as they arrive. `onEnd` runs once it is complete. */
-  pipeBody(onBody: (data: Buffer) => void, onEnd: () => void): void {
-    this.bodyHandler = onBody;
-    this.endHandler = onEnd;
+  /** Take the body: queued bytes first, then as they arrive; `bodyEnd` once it is complete. */
+  pipeBody(sink: BodySink): void {
+    this.sink = sink;
     if (this.queued) {
-      for (const b of this.queued.splice(0)) onBody(b);
+      for (const b of this.queued.splice(0)) sink.bodyData(b);
       this.queued = undefined;
       if (this.pausedForQueue) {
         this.pausedForQueue = false;
         this.conn.socket.resume();
       }
     }
-    if (this.bodyComplete) onEnd();
+    if (this.bodyComplete) sink.bodyEnd();
   }
 
   /** Stop taking the body (the backend attempt was abandoned); bytes queue up again for a retry. */
   unpipeBody(): void {
-    this.bodyHandler = undefined;
-    this.endHandler = undefined;
+    this.sink = undefined;
   }
 
   /** @internal */
   deliver(data: Buffer, last: boolean): void {
     if (data.length) {
-      if (this.bodyHandler) this.bodyHandler(data);
+      if (this.sink) this.sink.bodyData(data);
       else {
         (this.queued ??= []).push(data);
         // No backend connection yet (connecting, or the pool is at its limit): stop reading.
@@ -77,7 +85,7 @@ export class ClientRequest {
     }
     if (last) {
       this.bodyComplete = true;
-      this.endHandler?.();
+      this.sink?.bodyEnd();
     }
   }
 
@@ -229,7 +237,7 @@ export class ClientConnection {
         // Nothing more is read: the response (413 or 400) closes the connection.
         this.broken = true;
         this.socket.pause();
-        req.onBodyError?.(end !== -1);
+        req.owner?.bodyError(end !== -1);
         return;
       }
       if (!chunked.done) end = d.length;
@@ -273,6 +281,6 @@ export class ClientConnection {
     this.state = S.Done;
     const req = this.req;
     this.req = undefined;
-    if (req && !req.finished) req.onAbort?.();
+    if (req && !req.finished) req.owner?.aborted();
   }
 }

@@ -6,9 +6,10 @@ describe('Deadlines', () => {
   it('fires armed deadlines once, never disarmed ones, and stops its timer when nothing is armed', async () => {
     const d = new Deadlines(40);
     const fired: string[] = [];
-    const a = () => fired.push('a');
-    const b = () => fired.push('b');
-    const c = () => fired.push('c');
+    const item = (name: string) => ({ expire: () => void fired.push(name) });
+    const a = item('a');
+    const b = item('b');
+    const c = item('c');
     d.arm(a);
     d.arm(b);
     d.arm(c);

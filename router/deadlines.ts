@@ -3,23 +3,27 @@
  * per request was ~5% of the router's CPU). A deadline fires between `ms` and `ms` + a quarter
  * of `ms` late (at most 1 s) after it was last armed.
  */
+export interface Expiring {
+  expire(): void;
+}
+
 export class Deadlines {
-  private readonly due = new Map<() => void, number>();
+  private readonly due = new Map<Expiring, number>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly ms: number) {}
 
-  /** Call `expire` after `ms` unless disarmed or armed again first. */
-  arm(expire: () => void): void {
-    this.due.set(expire, performance.now() + this.ms);
+  /** Call `item.expire()` after `ms` unless disarmed or armed again first. */
+  arm(item: Expiring): void {
+    this.due.set(item, performance.now() + this.ms);
     if (!this.timer) {
       this.timer = setInterval(() => this.sweep(), Math.max(10, Math.min(1_000, this.ms / 4)));
       this.timer.unref();
     }
   }
 
-  disarm(expire: () => void): void {
-    this.due.delete(expire);
+  disarm(item: Expiring): void {
+    this.due.delete(item);
   }
 
   close(): void {
@@ -30,10 +34,10 @@ export class Deadlines {
 
   private sweep(): void {
     const t = performance.now();
-    for (const [expire, at] of this.due) {
+    for (const [item, at] of this.due) {
       if (at > t) continue;
-      this.due.delete(expire);
-      expire();
+      this.due.delete(item);
+      item.expire();
     }
     if (this.due.size === 0) this.close();
   }

@@ -30,7 +30,7 @@ function proxyWebSocket(ctx: RouterContext, req: ClientRequest) {
   let isOpen = false;
   let backend: net.Socket | undefined;
 
-  const timeout = () => reject('H12', 'Request timeout', APP_ERROR);
+  const timeout = { expire: () => reject('H12', 'Request timeout', APP_ERROR) };
   const writeOnce = () => {
     if (logged) return;
     logged = true;

@@ -1,6 +1,9 @@
-import type { BackendConnection } from './backend-connection.ts';
-import type { ClientRequest } from './client-connection.ts';
+import type net from 'node:net';
+import type { AccessFields } from './access-log.ts';
+import type { BackendConnection, ExchangeHooks } from './backend-connection.ts';
+import type { ClientRequest, RequestOwner } from './client-connection.ts';
 import { backendFailure, begin, forwardHead, now, writeLine, type RouterContext } from './context.ts';
+import type { Expiring } from './deadlines.ts';
 import { ChunkedReader, chunk, withHead, type ResponseHead } from './http1.ts';
 import { constantPage, pages, rawResponse, type Page } from './pages.ts';
 import type { AppRoute } from './route-table.ts';
@@ -25,7 +28,7 @@ interface Attempt {
   conn?: BackendConnection;
   cancelWait?: () => void;
   responded: boolean;
-  /** Abandoned (failed, timed out, client gone): late events from it are ignored. */
+  /** Abandoned (failed, timed out, client gone) or complete: late events from it are ignored. */
   dead: boolean;
 }
 
@@ -34,212 +37,265 @@ interface Attempt {
  * when to give up, what to log); backend-connection.ts and client-connection.ts move the bytes.
  */
 export function handleRequest(ctx: RouterContext, req: ClientRequest, forceClose = false): void {
-  const head = req.head;
-  const socket = req.conn.socket;
-  const { route, requestId, fwd, line, startedAt } = begin(ctx, head, socket);
-  const clientKeepAlive = head.keepAlive && !forceClose;
+  new WebRequest(ctx, req, forceClose).start();
+}
 
-  let attempt: Attempt | undefined;
-  let retried = false;
-  let logged = false;
-  // H12 fires when the app sends no response headers for responseTimeoutMs after the
-  // request reached it; while a body is still uploading, only a stalled upload counts.
-  const timeout = () => fail('H12', 'Request timeout', APP_ERROR);
+/**
+ * The state of one request, with the hooks every party calls as methods (the backend exchange,
+ * the client connection, the timeout sweep): one object per request rather than a dozen closures.
+ */
+class WebRequest implements ExchangeHooks, RequestOwner, Expiring {
+  private readonly route: AppRoute | undefined;
+  private readonly requestId: string;
+  private readonly fwd: string;
+  private readonly line: AccessFields;
+  private readonly startedAt: number;
+  private readonly clientKeepAlive: boolean;
+  private readonly socket: net.Socket;
+  private attempt: Attempt | undefined;
+  private retried = false;
+  private logged = false;
+  private canRetry = false;
+  private forward = '';
+  // How the current response is framed for this client.
+  private respHead: string | undefined;
+  private dechunk: ChunkedReader | undefined;
+  private rechunk = false;
+  private keepAlive = false;
 
-  const log = () => {
-    if (logged) return;
-    logged = true;
-    ctx.responseTimeouts.disarm(timeout);
-    line.bytes = req.bytesWritten;
-    if (attempt?.connectedAt !== undefined) line.connect = attempt.connectedAt - attempt.startedAt;
-    if (line.dyno) line.service = now() - startedAt - (line.connect ?? 0);
-    writeLine(ctx, route, line);
-  };
+  constructor(
+    private readonly ctx: RouterContext,
+    private readonly req: ClientRequest,
+    forceClose: boolean,
+  ) {
+    this.socket = req.conn.socket;
+    const b = begin(ctx, req.head, this.socket);
+    this.route = b.route;
+    this.requestId = b.requestId;
+    this.fwd = b.fwd;
+    this.line = b.line;
+    this.startedAt = b.startedAt;
+    this.clientKeepAlive = req.head.keepAlive && !forceClose;
+  }
 
-  const abandon = (a: Attempt) => {
-    if (a.dead) return;
-    a.dead = true;
-    a.up.outstanding--;
-    a.cancelWait?.();
-    a.conn?.destroy();
-    req.unpipeBody();
-  };
+  start(): void {
+    const { ctx, req, line } = this;
+    const head = req.head;
+    req.owner = this;
+    if (!this.route) return this.fail(undefined, undefined, pages.noSuchApp(line.host));
+    if (head.contentLength > ctx.maxBodyBytes) return this.fail('H25', 'HTTP restriction: body too large', pages.payloadTooLarge(ctx.maxBodyBytes));
+    this.canRetry = IDEMPOTENT.has(head.method) && !req.hasBody;
+    this.forward = forwardHead(head, this.socket, this.requestId, this.fwd);
+    if (head.expectContinue && head.minor === 1 && req.hasBody) this.socket.write(CONTINUE);
+    // H12 fires when the app sends no response headers for responseTimeoutMs after the
+    // request reached it; while a body is still uploading, only a stalled upload counts.
+    ctx.responseTimeouts.arm(this);
+    this.dispatch(undefined);
+  }
 
-  const sendPage = (page: Page) => {
-    line.status = page.status;
-    if (req.bytesWritten > 0) {
-      // Mid-response there is no room for a page: cut the client off.
-      log();
-      socket.destroy();
-      return;
+  /** The response timeout (Deadlines). */
+  expire(): void {
+    this.fail('H12', 'Request timeout', APP_ERROR);
+  }
+
+  /** The client went away before the response was complete. */
+  aborted(): void {
+    if (this.attempt) this.abandon(this.attempt);
+    if (this.logged) return;
+    if (!this.line.code) {
+      this.line.code = 'H27';
+      this.line.desc = 'Client Request Interrupted';
+      this.line.status = 499;
     }
-    // An unread request body (or a draining router) means this connection cannot carry another request.
-    const keepAlive = clientKeepAlive && req.bodyComplete && !ctx.shuttingDown;
-    const raw = rawResponse(page, { 'X-Request-Id': requestId, Connection: keepAlive ? 'keep-alive' : 'close' }, head.method === 'HEAD');
-    req.write(Buffer.from(raw));
-    log();
-    req.finish(keepAlive);
-  };
+    this.log();
+  }
 
-  const fail = (code: string | undefined, desc: string | undefined, page: Page) => {
-    if (logged) return;
-    if (code) {
-      line.code = code;
-      line.desc = desc;
-    }
-    ctx.responseTimeouts.disarm(timeout);
-    if (attempt) abandon(attempt);
-    sendPage(page);
-  };
+  bodyError(tooLarge: boolean): void {
+    if (tooLarge) this.fail('H25', 'HTTP restriction: body too large', pages.payloadTooLarge(this.ctx.maxBodyBytes));
+    else this.fail('H25', 'HTTP restriction: bad request', pages.badRequest());
+  }
 
-  req.onAbort = () => {
-    if (attempt) abandon(attempt);
-    if (logged) return;
-    if (!line.code) {
-      line.code = 'H27';
-      line.desc = 'Client Request Interrupted';
-      line.status = 499;
-    }
-    log();
-  };
-
-  if (!route) return fail(undefined, undefined, pages.noSuchApp(line.host));
-  if (head.contentLength > ctx.maxBodyBytes) return fail('H25', 'HTTP restriction: body too large', pages.payloadTooLarge(ctx.maxBodyBytes));
-  req.onBodyError = (tooLarge) =>
-    tooLarge
-      ? fail('H25', 'HTTP restriction: body too large', pages.payloadTooLarge(ctx.maxBodyBytes))
-      : fail('H25', 'HTTP restriction: bad request', pages.badRequest());
-  const canRetry = IDEMPOTENT.has(head.method) && !req.hasBody;
-  const forward = forwardHead(head, socket, requestId, fwd);
-  if (head.expectContinue && head.minor === 1 && req.hasBody) socket.write(CONTINUE);
-
-  const dispatch = (avoid?: Upstream) => {
+  private dispatch(avoid: Upstream | undefined): void {
+    const { ctx, route } = this;
     // A retry looks the host up again: the table may have moved the app to new backends since
     // (a deploy switched routes while this request was on its way to the old one).
-    const target = avoid ? retryRoute(ctx, head.host, route) : route;
+    const target = avoid ? retryRoute(ctx, this.req.head.host, route!) : route!;
     const up = ctx.pool.pick(target, avoid);
-    if (!up) return fail('H14', 'No web processes running', APP_ERROR);
+    if (!up) return this.fail('H14', 'No web processes running', APP_ERROR);
     up.outstanding++;
     const a: Attempt = { up, startedAt: now(), responded: false, dead: false };
-    attempt = a;
-    line.dyno = up.backend.dyno;
-    a.cancelWait = ctx.pool.acquire(up, (conn) => exchange(a, conn));
-  };
+    this.attempt = a;
+    this.line.dyno = up.backend.dyno;
+    a.cancelWait = ctx.pool.acquire(up, (conn) => this.exchange(a, conn));
+  }
 
-  const exchange = (a: Attempt, conn: BackendConnection) => {
+  private exchange(a: Attempt, conn: BackendConnection): void {
     a.cancelWait = undefined;
     if (a.dead) return void conn.destroy();
     a.conn = conn;
     if (!conn.connecting) a.connectedAt = a.startedAt;
     else conn.socket.once('connect', () => (a.connectedAt = now()));
-    // Framing of the response for this client.
-    let respHead: string | undefined;
-    let dechunk: ChunkedReader | undefined;
-    let rechunk = false;
-    let keepAlive = clientKeepAlive;
+    this.respHead = undefined;
+    this.dechunk = undefined;
+    this.rechunk = false;
+    this.keepAlive = this.clientKeepAlive;
+    const req = this.req;
+    conn.send(req.head.method, this.forward, this, req.bodyComplete);
+    if (req.hasBody) req.pipeBody(this);
+  }
 
-    conn.send(
-      head.method,
-      forward,
-      {
-        onResponse(res: ResponseHead, bodiless: boolean) {
-          ctx.responseTimeouts.disarm(timeout);
-          a.responded = true;
-          a.connectedAt ??= now();
-          line.status = res.status;
-          keepAlive = keepAlive && !ctx.shuttingDown && req.bodyComplete;
-          let out = `HTTP/1.1 ${res.status} ${res.reason || REASON[res.status] || ''}\r\n`;
-          let nominated: string[] | undefined;
-          for (const token of res.connection) if (token !== 'close' && token !== 'keep-alive') (nominated ??= []).push(token);
-          const { names, lower, values } = res;
-          for (let i = 0; i < names.length; i++) {
-            const name = lower[i];
-            if (RESPONSE_DROPPED.has(name) || (nominated !== undefined && nominated.includes(name))) continue;
-            out += `${names[i]}: ${values[i]}\r\n`;
-          }
-          if (!bodiless) {
-            if (res.chunked) {
-              if (head.minor === 1) out += 'Transfer-Encoding: chunked\r\n';
-              else {
-                // An HTTP/1.0 client cannot read chunks: de-chunk, and end the body by closing.
-                dechunk = new ChunkedReader();
-                keepAlive = false;
-              }
-            } else if (res.contentLength < 0) {
-              // Close-delimited from the app: chunk it for a 1.1 client so the connection survives.
-              if (head.minor === 1) {
-                out += 'Transfer-Encoding: chunked\r\n';
-                rechunk = true;
-              } else keepAlive = false;
-            }
-          }
-          respHead = `${out}X-Request-Id: ${requestId}\r\nConnection: ${keepAlive ? 'keep-alive' : 'close'}\r\n\r\n`;
-        },
-        onBody(data: Buffer) {
-          // `data` lives in a shared read buffer: every branch writes a copy.
-          if (dechunk) {
-            const parts: Buffer[] = [];
-            dechunk.feed(data, 0, (d) => parts.push(d));
-            data = Buffer.concat(parts);
-          } else if (rechunk) data = chunk(data);
-          let ok: boolean;
-          if (respHead !== undefined) {
-            ok = req.write(withHead(respHead, data));
-            respHead = undefined;
-          } else ok = req.write(dechunk || rechunk ? data : Buffer.from(data));
-          if (!ok && !conn.socket.isPaused()) {
-            // The client is slower than the app: stop reading from the app until it catches up.
-            conn.socket.pause();
-            socket.once('drain', () => conn.socket.resume());
-          }
-        },
-        onEnd() {
-          if (respHead !== undefined) req.write(respHead);
-          if (rechunk) req.write('0\r\n\r\n');
-          if (a.dead) return;
-          a.dead = true;
-          a.up.outstanding--;
-          log();
-          req.finish(keepAlive);
-        },
-        onError(err: NodeJS.ErrnoException) {
-          if (a.dead || logged) return;
-          if (a.responded) {
-            // The app hung up mid-body: the client must see a truncated response, not a hang.
-            line.code ??= 'H18';
-            line.desc ??= 'Server Request Interrupted';
-            abandon(a);
-            log();
-            socket.destroy();
-            return;
-          }
-          abandon(a);
-          if (canRetry && !retried && RETRIABLE.has(err.code ?? '')) {
-            retried = true;
-            return dispatch(a.up);
-          }
-          const { code, desc } = backendFailure(err);
-          fail(code, desc, APP_ERROR);
-        },
-      },
-      req.bodyComplete,
-    );
-    if (req.hasBody) {
-      req.pipeBody(
-        (data) => {
-          if (!a.responded) ctx.responseTimeouts.arm(timeout); // an upload that keeps moving is not a timeout
-          if (!conn.write(data) && !socket.isPaused()) {
-            socket.pause();
-            conn.socket.once('drain', () => socket.resume());
-          }
-        },
-        () => conn.endRequest(),
-      );
+  /** Request body bytes for the backend. */
+  bodyData(data: Buffer): void {
+    const a = this.attempt!;
+    if (!a.responded) this.ctx.responseTimeouts.arm(this); // an upload that keeps moving is not a timeout
+    if (!a.conn!.write(data) && !this.socket.isPaused()) {
+      this.socket.pause();
+      a.conn!.socket.once('drain', () => this.socket.resume());
     }
-  };
+  }
 
-  ctx.responseTimeouts.arm(timeout);
-  dispatch();
+  bodyEnd(): void {
+    this.attempt?.conn?.endRequest();
+  }
+
+  onResponse(res: ResponseHead, bodiless: boolean): void {
+    const { ctx, req } = this;
+    const a = this.attempt!;
+    ctx.responseTimeouts.disarm(this);
+    a.responded = true;
+    a.connectedAt ??= now();
+    this.line.status = res.status;
+    let keepAlive = this.keepAlive && !ctx.shuttingDown && req.bodyComplete;
+    let out = `HTTP/1.1 ${res.status} ${res.reason || REASON[res.status] || ''}\r\n`;
+    let nominated: string[] | undefined;
+    for (const token of res.connection) if (token !== 'close' && token !== 'keep-alive') (nominated ??= []).push(token);
+    const { names, lower, values } = res;
+    for (let i = 0; i < names.length; i++) {
+      const name = lower[i];
+      if (RESPONSE_DROPPED.has(name) || (nominated !== undefined && nominated.includes(name))) continue;
+      out += `${names[i]}: ${values[i]}\r\n`;
+    }
+    if (!bodiless) {
+      if (res.chunked) {
+        if (req.head.minor === 1) out += 'Transfer-Encoding: chunked\r\n';
+        else {
+          // An HTTP/1.0 client cannot read chunks: de-chunk, and end the body by closing.
+          this.dechunk = new ChunkedReader();
+          keepAlive = false;
+        }
+      } else if (res.contentLength < 0) {
+        // Close-delimited from the app: chunk it for a 1.1 client so the connection survives.
+        if (req.head.minor === 1) {
+          out += 'Transfer-Encoding: chunked\r\n';
+          this.rechunk = true;
+        } else keepAlive = false;
+      }
+    }
+    this.keepAlive = keepAlive;
+    this.respHead = `${out}X-Request-Id: ${this.requestId}\r\nConnection: ${keepAlive ? 'keep-alive' : 'close'}\r\n\r\n`;
+  }
+
+  onBody(data: Buffer): void {
+    // `data` lives in a shared read buffer: every branch writes a copy.
+    const { dechunk, rechunk, req } = this;
+    if (dechunk) {
+      const parts: Buffer[] = [];
+      dechunk.feed(data, 0, (d) => parts.push(d));
+      data = Buffer.concat(parts);
+    } else if (rechunk) data = chunk(data);
+    let ok: boolean;
+    if (this.respHead !== undefined) {
+      ok = req.write(withHead(this.respHead, data));
+      this.respHead = undefined;
+    } else ok = req.write(dechunk || rechunk ? data : Buffer.from(data));
+    const backend = this.attempt!.conn!.socket;
+    if (!ok && !backend.isPaused()) {
+      // The client is slower than the app: stop reading from the app until it catches up.
+      backend.pause();
+      this.socket.once('drain', () => backend.resume());
+    }
+  }
+
+  onEnd(): void {
+    const { req } = this;
+    if (this.respHead !== undefined) req.write(this.respHead);
+    if (this.rechunk) req.write('0\r\n\r\n');
+    const a = this.attempt!;
+    if (a.dead) return;
+    a.dead = true;
+    a.up.outstanding--;
+    this.log();
+    req.finish(this.keepAlive);
+  }
+
+  onError(err: NodeJS.ErrnoException): void {
+    const a = this.attempt!;
+    if (a.dead || this.logged) return;
+    if (a.responded) {
+      // The app hung up mid-body: the client must see a truncated response, not a hang.
+      this.line.code ??= 'H18';
+      this.line.desc ??= 'Server Request Interrupted';
+      this.abandon(a);
+      this.log();
+      this.socket.destroy();
+      return;
+    }
+    this.abandon(a);
+    if (this.canRetry && !this.retried && RETRIABLE.has(err.code ?? '')) {
+      this.retried = true;
+      return this.dispatch(a.up);
+    }
+    const { code, desc } = backendFailure(err);
+    this.fail(code, desc, APP_ERROR);
+  }
+
+  private log(): void {
+    if (this.logged) return;
+    this.logged = true;
+    this.ctx.responseTimeouts.disarm(this);
+    const { line, attempt } = this;
+    line.bytes = this.req.bytesWritten;
+    if (attempt?.connectedAt !== undefined) line.connect = attempt.connectedAt - attempt.startedAt;
+    if (line.dyno) line.service = now() - this.startedAt - (line.connect ?? 0);
+    writeLine(this.ctx, this.route, line);
+  }
+
+  private abandon(a: Attempt): void {
+    if (a.dead) return;
+    a.dead = true;
+    a.up.outstanding--;
+    a.cancelWait?.();
+    a.conn?.destroy();
+    this.req.unpipeBody();
+  }
+
+  private fail(code: string | undefined, desc: string | undefined, page: Page): void {
+    if (this.logged) return;
+    if (code) {
+      this.line.code = code;
+      this.line.desc = desc;
+    }
+    this.ctx.responseTimeouts.disarm(this);
+    if (this.attempt) this.abandon(this.attempt);
+    this.sendPage(page);
+  }
+
+  private sendPage(page: Page): void {
+    const { req, ctx } = this;
+    this.line.status = page.status;
+    if (req.bytesWritten > 0) {
+      // Mid-response there is no room for a page: cut the client off.
+      this.log();
+      this.socket.destroy();
+      return;
+    }
+    // An unread request body (or a draining router) means this connection cannot carry another request.
+    const keepAlive = this.clientKeepAlive && req.bodyComplete && !ctx.shuttingDown;
+    const raw = rawResponse(page, { 'X-Request-Id': this.requestId, Connection: keepAlive ? 'keep-alive' : 'close' }, req.head.method === 'HEAD');
+    req.write(Buffer.from(raw));
+    this.log();
+    req.finish(keepAlive);
+  }
 }
 
 function retryRoute(ctx: RouterContext, host: string | undefined, route: AppRoute): AppRoute {
