@@ -58,18 +58,23 @@ export function stdoutSink(maxBuffered = 4 * 1024 * 1024, flushMs = 20, flushByt
   // If the platform went away the pipe breaks; that must never take the router down.
   process.stdout.on('error', () => {});
   let dropped = 0;
-  let pending = '';
+  // Lines are encoded into a buffer as they come, so that each line's string dies young instead of
+  // waiting in a growing string for the next flush (which the garbage collector kept copying).
+  const size = flushBytes * 2;
+  let batch = Buffer.allocUnsafe(size);
+  let used = 0;
   let timer: NodeJS.Timeout | undefined;
   const flush = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    if (!pending) return;
-    const chunk = pending;
-    pending = '';
-    process.stdout.write(chunk);
+    if (!used) return;
+    const out = batch.subarray(0, used);
+    batch = Buffer.allocUnsafe(size);
+    used = 0;
+    process.stdout.write(out);
   };
   const sink = (entry: AccessEntry) => {
-    if (process.stdout.writableLength + pending.length > maxBuffered) {
+    if (process.stdout.writableLength + used > maxBuffered) {
       if (dropped++ === 0) process.stderr.write('router: stdout is not being read; dropping access lines\n');
       return;
     }
@@ -77,8 +82,18 @@ export function stdoutSink(maxBuffered = 4 * 1024 * 1024, flushMs = 20, flushByt
       process.stderr.write(`router: dropped ${dropped} access lines\n`);
       dropped = 0;
     }
-    pending += `${JSON.stringify(entry)}\n`;
-    if (pending.length >= flushBytes) flush();
+    const json = JSON.stringify(entry);
+    // Worst case 3 bytes per UTF-16 unit; a line that could not fit even an empty batch goes alone.
+    if (used + json.length * 3 + 1 > size) {
+      flush();
+      if (json.length * 3 + 1 > size) {
+        process.stdout.write(`${json}\n`);
+        return;
+      }
+    }
+    used += batch.write(json, used);
+    batch[used++] = 10;
+    if (used >= flushBytes) flush();
     else timer ??= setTimeout(flush, flushMs);
   };
   return Object.assign(sink, { flush });
