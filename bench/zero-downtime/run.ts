@@ -22,13 +22,14 @@
  * the background after the switch). Router error lines (`at=error code=H..`) in the app's log
  * stream are reported with each operation. Prints every run and medians as Markdown.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { startPlatform, paas, type RunningPlatform } from '../../test/helpers/platform-process.ts';
-import { addRemote, commitAll, fixtureRepo, push } from '../../test/helpers/git-app.ts';
+import { addRemote, fixtureRepo, push } from '../../test/helpers/git-app.ts';
 
 const argStr = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -49,7 +50,10 @@ const OP_TIMEOUT_MS = 180_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** 1-minute load average: the machine is shared, so every line says how busy it was. */
-const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+// Asynchronous on purpose: the load generator shares this event loop, and a blocking call would stall
+// its sends and reads (showing up as latency, and as resets of sockets the router closed meanwhile).
+const exec = promisify(execFile);
+const docker = async (...args: string[]) => (await exec('docker', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })).stdout;
 const dockerTime = (t: string) => Date.parse(t.replace(/(\.\d{3})\d*/, '$1'));
 const load1 = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
 const pct = (xs: number[], p: number) => {
@@ -148,6 +152,8 @@ interface OpResult {
   steadyP99: number;
   routerErrors: string[];
   extra?: Record<string, number>;
+  /** Requests of ≥ 0.9 s (one lost SYN costs 1 s) per second after the operation started: where the tail comes from. */
+  slowBySecond: Record<number, number>;
 }
 
 async function routerErrorLines(platform: RunningPlatform, app: string): Promise<string[]> {
@@ -190,6 +196,11 @@ function summarize(op: string, run: number, r: Awaited<ReturnType<typeof underLo
     steadyP99,
     routerErrors: r.routerErrors,
     extra: r.extra,
+    slowBySecond: r.during.filter((s) => !failed(s) && s.latency >= 900).reduce<Record<number, number>>((acc, s) => {
+      const sec = Math.floor((s.at - r.opStart) / 1000);
+      acc[sec] = (acc[sec] ?? 0) + 1;
+      return acc;
+    }, {}),
   };
 }
 
@@ -251,12 +262,12 @@ async function scaleTo10(platform: RunningPlatform, app: string) {
   await Promise.all([watchRoutes, probes]);
   agent.destroy();
   // Where the time went, from the engine's own timestamps (same host clock).
-  const ids = docker('ps', '-q', '--filter', `label=paas.owner=${platform.owner}`, '--filter', `label=paas.app=${app}`, '--filter', 'label=paas.process=web').trim().split('\n').filter(Boolean);
-  const info = ids.map((id) => {
-    const [created, started] = docker('inspect', '-f', '{{.Created}} {{.State.StartedAt}}', id).trim().split(' ').map(dockerTime);
-    const line = execFileSync('sh', ['-c', 'docker logs -t "$1" 2>&1 | grep -m1 "listening on"', 'sh', id], { encoding: 'utf8' });
+  const ids = (await docker('ps', '-q', '--filter', `label=paas.owner=${platform.owner}`, '--filter', `label=paas.app=${app}`, '--filter', 'label=paas.process=web')).trim().split('\n').filter(Boolean);
+  const info = (await Promise.all(ids.map(async (id) => {
+    const [created, started] = (await docker('inspect', '-f', '{{.Created}} {{.State.StartedAt}}', id)).trim().split(' ').map(dockerTime);
+    const line = (await exec('sh', ['-c', 'docker logs -t "$1" 2>&1 | grep -m1 "listening on"', 'sh', id], { encoding: 'utf8' })).stdout;
     return { created: created - t0, started: started - t0, listening: dockerTime(line.split(' ')[0]) - t0 };
-  }).filter((i) => i.created > 0); // web.1 was there before
+  }))).filter((i) => i.created > 0); // web.1 was there before
   const max = (k: 'created' | 'started' | 'listening') => Math.max(...info.map((i) => i[k]));
   const min = (k: 'created' | 'started' | 'listening') => Math.min(...info.map((i) => i[k]));
   return {
@@ -293,7 +304,9 @@ async function main() {
       const ops: Array<[string, () => Promise<Record<string, number> | void>]> = [
         ['deploy', async () => {
           fs.appendFileSync(path.join(dir, 'server.py'), `# bench change ${++n}\n`);
-          commitAll(dir, `bench ${n}`);
+          // Not commitAll (execFileSync): it would stall the load generator on this event loop.
+          await exec('git', ['add', '-A'], { cwd: dir });
+          await exec('git', ['commit', '-q', '-m', `bench ${n}`], { cwd: dir });
           const r = await push(dir);
           if (r.code !== 0) throw new Error(`push failed:\n${r.output}`);
         }],
@@ -321,6 +334,7 @@ async function main() {
         const r = summarize(op, run, await underLoad(platform, app, fn), steadyP99);
         results.push(r);
         console.error(`run ${run} ${op} (load ${load1()}): ${(r.opMs / 1000).toFixed(2)} s, ${r.failed}/${r.requests} failed${r.failures.length ? ' ' + JSON.stringify(r.failures) : ''}, during p50 ${f1(r.p50)} p99 ${f1(r.p99)} max ${f1(r.max)} ms (steady p99 ${f1(steadyP99)})${r.extra ? ' ' + JSON.stringify(r.extra) : ''}`);
+        if (Object.keys(r.slowBySecond).length) console.error(`    requests ≥ 0.9 s by second after the start (s:count, op took ${(r.opMs / 1000).toFixed(1)} s): ${Object.entries(r.slowBySecond).map(([k, v]) => `${k}:${v}`).join(' ')}`);
         for (const l of r.routerErrors.slice(0, 5)) console.error(`    ${l}`);
         await sleep(2000);
       }

@@ -68,7 +68,7 @@ describe.skipIf(typeof target === 'string')('Docker daemon restart', () => {
     }
     expect((await cli(UP, 'ps:scale', 'web=2', 'worker=1')).code).toBe(0);
     expect((await cli(DOWN, 'ps:scale', 'web=0')).code).toBe(0);
-  });
+  }, 480_000);
   afterAll(async () => {
     for (const app of [UP, DOWN]) await paas(platform, ['apps:destroy', app, '--confirm', app]).catch(() => {});
     await platform?.stop();
@@ -102,5 +102,5 @@ describe.skipIf(typeof target === 'string')('Docker daemon restart', () => {
     expect(await dynos(DOWN)).toEqual([]);
     const formation = JSON.parse((await cli(DOWN, 'ps:scale', 'web=0', '--json')).stdout);
     expect(formation.find((f: { type: string }) => f.type === 'web').quantity).toBe(0);
-  });
+  }, 480_000);
 });
