@@ -190,14 +190,16 @@ export function dashboardRoutes(p: Platform, api: ApiHandle) {
       const done = new Promise<void>((resolve) => {
         const fail = (why: string) => void stream.writeSSE({ event: 'failed', data: why }).then(resolve, resolve);
         ws.on('open', () => void stream.writeSSE({ event: 'open', data: 'connected' }));
+        // A message is a batch of lines ({"ids":[…],"lines":[…]}): one event, its data one line per
+        // line of the stream, its id the last line's (where EventSource resumes).
         ws.on('message', (data) => {
-          let msg: { id?: number; line?: string; notice?: string };
+          let msg: { ids?: number[]; lines?: string[]; notice?: string };
           try {
             msg = JSON.parse(data.toString());
           } catch {
             return;
           }
-          if (msg.line !== undefined) void stream.writeSSE({ id: msg.id === undefined ? undefined : String(msg.id), data: msg.line });
+          if (msg.lines?.length && msg.ids?.length) void stream.writeSSE({ id: String(msg.ids[msg.ids.length - 1]), data: msg.lines.join('\n') });
           else if (msg.notice) void stream.writeSSE({ event: 'notice', data: msg.notice });
         });
         ws.on('unexpected-response', (_req, res) => {

@@ -1,7 +1,7 @@
 /**
  * The platform's own cost per line, without Docker: a json-file log as the engine writes it →
  * tail and line assembly → hub (SQLite batches, retention) → one live subscriber serialising each
- * line as the websocket does, and a syslog drain formatter.
+ * batch as the websocket does, and a syslog drain formatter.
  * `npx tsx bench/logs/pipeline.ts [--lines 200000]`. Prints lines/s of one core.
  */
 import fs from 'node:fs';
@@ -10,8 +10,8 @@ import path from 'node:path';
 import { followContainer } from '../../platform/logs/follower.ts';
 import { createLogHub } from '../../platform/logs/hub.ts';
 import { openLogStore } from '../../platform/logs/store.ts';
-import { formatLine } from '../../platform/logs/format.ts';
-import { octetFrame, syslogMessage } from '../../platform/logs/drains/syslog-format.ts';
+import { syslogFrames } from '../../platform/logs/drains/syslog-format.ts';
+import { encodeBatch } from '../../platform/api/routes/logs.ts';
 
 const i = process.argv.indexOf('--lines');
 const LINES = Math.min(Math.max(i > 0 ? Number(process.argv[i + 1]) : 200_000, 1000), 2_000_000);
@@ -42,8 +42,9 @@ async function main() {
   const hub = createLogHub(openLogStore(path.join(dir, 'logs.db')));
   let wsBytes = 0;
   let drainBytes = 0;
-  hub.subscribe('bench', {}, (l) => (wsBytes += JSON.stringify({ ...l, line: formatLine(l) }).length));
-  hub.tap((l) => (drainBytes += octetFrame(syslogMessage(l)).length));
+  // As the websocket route and the syslog drain do: one encoding per batch.
+  hub.subscribe('bench', {}, (ls) => (wsBytes += encodeBatch(ls).length));
+  hub.tap((ls) => (drainBytes += syslogFrames(ls).length));
   const started = process.hrtime.bigint();
   await followContainer({ id: 'c', app: 'bench', dyno: 'writer.1' }, hub, async () => ({ logPath, running: false })).done;
   hub.flush();

@@ -8,7 +8,7 @@
  * second for DURATION seconds (python3, through Docker's json-file driver as any app would), all
  * starting at the same moment (LEAD seconds after the run begins).
  * Two consumers read the app's stream at once:
- * - a websocket, as `paas logs -t` does (`/api/apps/APP/logs/stream?tail=1`);
+ * - a websocket, as `paas logs -t` does (`/api/apps/APP/logs/stream?tail=1`; a batch of lines per message);
  * - a syslog drain (RFC 5424, octet counting over TCP) to a receiver in a process of its own.
  * For each: lines/s delivered (first to last line received), lines lost (sequence gaps against
  * what the writers say they wrote), duplicates, and write → delivery latency p50/p99 (the line
@@ -188,9 +188,17 @@ async function main() {
       await receiver.ask('reset');
       const wsUrl = `${platform.apiUrl.replace(/^http/, 'ws')}/api/apps/${APP}/logs/stream?tail=1&lines=0&source=app&ps=writer`;
       const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${platform.token}` } });
+      // A message is a batch of lines, `TIME SOURCE[DYNO]: text` each.
       ws.on('message', (data) => {
-        const m = JSON.parse(data.toString()) as { dyno?: string; text?: string; time?: string };
-        if (m.dyno && m.text) record(s.ws, m.dyno, m.text, m.time);
+        const m = JSON.parse(data.toString()) as { lines?: string[]; notice?: string };
+        if (m.notice) console.error(`notice: ${m.notice}`);
+        for (const line of m.lines ?? []) {
+          const sp = line.indexOf(' ');
+          const open = line.indexOf('[', sp);
+          const close = line.indexOf(']: ', open);
+          if (sp < 0 || open < 0 || close < 0) continue;
+          record(s.ws, line.slice(open + 1, close), line.slice(close + 3), line.slice(0, sp));
+        }
       });
       await new Promise((r, j) => ws.once('open', r).once('error', j));
       // All writers start at the same moment (their containers start one after the other), so

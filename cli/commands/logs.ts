@@ -71,12 +71,16 @@ function tail(app: string, opts: LogsOptions): Promise<void> {
         connectedOnce = true;
         backoff = 250;
       });
+      // Each message: a batch of lines ({"ids":[…],"lines":[…]}), or a {"notice": …}.
       ws.on('message', (data) => {
-        const m = JSON.parse(data.toString()) as Partial<LineView> & { notice?: string };
+        const m = JSON.parse(data.toString()) as { ids?: number[]; lines?: string[]; notice?: string };
         if (m.notice) process.stderr.write(` !    ${m.notice}\n`);
-        if (typeof m.id !== 'number' || (lastId !== undefined && m.id <= lastId)) return;
-        lastId = m.id;
-        process.stdout.write(m.line + '\n');
+        if (!m.ids || !m.lines) return;
+        let from = 0;
+        while (from < m.ids.length && lastId !== undefined && m.ids[from] <= lastId) from++;
+        if (from === m.ids.length) return;
+        lastId = m.ids[m.ids.length - 1];
+        process.stdout.write((from ? m.lines.slice(from) : m.lines).join('\n') + '\n');
       });
       ws.on('unexpected-response', (_req, res) => {
         failed = true;

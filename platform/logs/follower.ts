@@ -56,16 +56,39 @@ export function followContainer(
     // The newest timestamp read and how many entries carried it; where the last entry ended.
     let ts = saved?.ts ?? '';
     let n = saved?.n ?? 0;
-    let end = { file: saved?.file ?? '', offset: saved?.offset ?? 0 };
+    let endFile = saved?.file ?? '';
+    let endOffset = saved?.offset ?? 0;
     const cursor = (at: { file: string; offset: number }): Cursor => ({ container: c.id, app: c.app, ts, n, ...at });
     // Per stream, a line cut into several entries: its parts so far, and where it started.
     const partial = new Map<string, { ts: string; parts: string[]; size: number; file: string; start: number }>();
 
+    // The lines of one read, written to the hub together, with the cursor as it stood after the last of them.
+    let texts: string[] = [];
+    let times: string[] = [];
+    let atTs = ts;
+    let atN = n;
+    let atFile = endFile;
+    let atOffset = endOffset;
     const emit = (time: string, text: string) => {
+      texts.push(text);
+      times.push(time);
       // A line still being assembled on the other stream: resuming must start before it.
-      let at = end;
-      for (const p of partial.values()) at = { file: p.file, offset: p.start };
-      hub.write(c.app, 'app', c.dyno, text, time, cursor(at));
+      atTs = ts;
+      atN = n;
+      atFile = endFile;
+      atOffset = endOffset;
+      for (const p of partial.values()) {
+        atFile = p.file;
+        atOffset = p.start;
+      }
+    };
+    const writeOut = () => {
+      if (texts.length === 0) return;
+      const t = texts;
+      const at = times;
+      texts = [];
+      times = [];
+      hub.writeMany(c.app, 'app', c.dyno, t, at, { container: c.id, app: c.app, ts: atTs, n: atN, file: atFile, offset: atOffset });
     };
 
     const onEntries = (entries: Entry[]) => {
@@ -80,7 +103,8 @@ export function followContainer(
           ts = e.ts;
           n = 1;
         }
-        end = { file: e.file, offset: e.end };
+        endFile = e.file;
+        endOffset = e.end;
         const complete = e.log.endsWith('\n');
         const text = complete ? e.log.slice(0, -1) : e.log;
         let p = partial.get(e.stream);
@@ -98,6 +122,7 @@ export function followContainer(
         partial.delete(e.stream);
         emit(p.ts, p.parts.join(''));
       }
+      writeOut();
     };
 
     let watcher: fs.FSWatcher | undefined;
@@ -129,7 +154,7 @@ export function followContainer(
       if (!stopped) {
         const left = [...partial.values()];
         partial.clear();
-        for (const p of left) hub.write(c.app, 'app', c.dyno, p.parts.join(''), p.ts, cursor(end));
+        for (const p of left) hub.write(c.app, 'app', c.dyno, p.parts.join(''), p.ts, cursor({ file: endFile, offset: endOffset }));
       }
     }
   };

@@ -23,6 +23,8 @@ export const MAX_LINE_BYTES = 10 * 1024;
  */
 export function formatTime(time: Date | string = new Date()): string {
   if (typeof time === 'string') {
+    // The engine's timestamps as the collector normalizes them (9 digits): most lines, no regex.
+    if (time.length === 30 && time.charCodeAt(19) === 46 && time.charCodeAt(29) === 90 && time.charCodeAt(10) === 84) return `${time.slice(0, 26)}+00:00`;
     const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(time);
     if (m) return `${m[1]}.${(m[2] ?? '').padEnd(6, '0').slice(0, 6)}+00:00`;
     const parsed = new Date(time);

@@ -62,8 +62,9 @@ describe('log hub', () => {
     const hub = createLogHub(openLogStore(tempFile()));
     const web: LogLine[] = [];
     const all: LogLine[] = [];
-    const stop = hub.subscribe('a', { ps: 'web', source: 'app' }, (l) => web.push(l));
-    hub.tap((l) => all.push(l));
+    const batches: number[] = [];
+    const stop = hub.subscribe('a', { ps: 'web', source: 'app' }, (ls) => web.push(...ls));
+    hub.tap((ls) => (all.push(...ls), batches.push(ls.length)));
     hub.write('a', 'app', 'web.2', 'yes');
     hub.write('a', 'app', 'worker.1', 'no: worker');
     hub.write('a', 'router', 'web.1', 'no: router');
@@ -72,6 +73,14 @@ describe('log hub', () => {
     hub.write('a', 'app', 'web.1', 'no: unsubscribed');
     expect(web.map((l) => l.text)).toEqual(['yes']);
     expect(all).toHaveLength(5);
+    // A container's read: one batch, one cursor, filtered once.
+    hub.subscribe('a', { ps: 'web.1' }, (ls) => web.push(...ls));
+    const n = hub.writeMany('a', 'app', 'web.1', ['m1', 'm2\nm3'], ['2026-01-01T00:00:01.000000001Z', '2026-01-01T00:00:02.000000002Z'], { container: 'c9', app: 'a', ts: '2026-01-01T00:00:02.000000002Z', n: 1, file: '1:2', offset: 99 });
+    hub.writeMany('a', 'app', 'web.2', ['not web.1'], ['2026-01-01T00:00:03.000000003Z']);
+    expect(n).toBe(3);
+    expect(web.slice(1).map((l) => `${l.time} ${l.text}`)).toEqual(['2026-01-01T00:00:01.000000+00:00 m1', '2026-01-01T00:00:02.000000+00:00 m2', '2026-01-01T00:00:02.000000+00:00 m3']);
+    expect(batches.slice(-2)).toEqual([3, 1]);
+    expect(hub.cursor('c9')).toMatchObject({ offset: 99 });
     hub.close();
   });
 

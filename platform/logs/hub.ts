@@ -10,7 +10,8 @@ export interface HubOptions {
   flushLines?: number;
 }
 
-type Listener = (line: LogLine) => void;
+/** Lines in write order, handed over together (one container read, one write); never empty. */
+type Listener = (lines: LogLine[]) => void;
 
 /**
  * One ordered stream per app: every source writes here; subscribers (websockets, drains) see each
@@ -27,7 +28,7 @@ export function createLogHub(store: LogStore, opts: HubOptions = {}) {
   let pending: LogLine[] = [];
   const cursors = new Map<string, Cursor>();
   const sinceTrim = new Map<string, number>();
-  const listeners = new Map<string, Set<Listener>>();
+  const listeners = new Map<string, Set<{ filter: Filter; fn: Listener }>>();
   const taps = new Set<Listener>();
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
@@ -61,12 +62,26 @@ export function createLogHub(store: LogStore, opts: HubOptions = {}) {
     else if (!timer) timer = setTimeout(flush, flushMs).unref();
   };
 
-  const emit = (fn: Listener, line: LogLine) => {
+  const emit = (fn: Listener, lines: LogLine[]) => {
     try {
-      fn(line);
+      fn(lines);
     } catch (err) {
       console.error('log subscriber failed:', err);
     }
+  };
+
+  /** Stores and hands out lines just made (same app); `same`: all of one source and dyno. */
+  const publish = (app: string, written: LogLine[], same: boolean, cursor?: Cursor) => {
+    for (const l of written) pending.push(l);
+    if (cursor) cursors.set(cursor.container, cursor);
+    schedule();
+    if (written.length === 0) return;
+    const subs = listeners.get(app);
+    if (subs) for (const s of subs) {
+      const mine = same ? (matches(written[0], s.filter) ? written : undefined) : written.filter((l) => matches(l, s.filter));
+      if (mine?.length) emit(s.fn, mine);
+    }
+    for (const fn of taps) emit(fn, written);
   };
 
   return {
@@ -79,20 +94,30 @@ export function createLogHub(store: LogStore, opts: HubOptions = {}) {
       if (gone.size && (gone.get(app) ?? 0) > Date.now()) return [];
       const t = formatTime(time);
       const written = splitText(text).map((piece) => ({ id: nextId++, app, time: t, source, dyno, text: piece }));
-      pending.push(...written);
-      if (cursor) cursors.set(cursor.container, cursor);
-      schedule();
-      const subs = listeners.get(app);
-      for (const line of written) {
-        if (subs) for (const fn of subs) emit(fn, line);
-        for (const fn of taps) emit(fn, line);
-      }
+      publish(app, written, true, cursor);
       return written;
     },
 
-    /** Live lines of one app matching `filter`; returns the unsubscribe. */
+    /**
+     * Many texts of one source and dyno at once (a container's read), each with its engine
+     * timestamp: one batch for storage and subscribers, one cursor for all of them.
+     */
+    writeMany(app: string, source: Source, dyno: string, texts: string[], times: string[], cursor?: Cursor): number {
+      if (closed) return 0;
+      if (gone.size && (gone.get(app) ?? 0) > Date.now()) return 0;
+      const written: LogLine[] = [];
+      for (let i = 0; i < texts.length; i++) {
+        const t = formatTime(times[i]);
+        const pieces = splitText(texts[i]);
+        for (let k = 0; k < pieces.length; k++) written.push({ id: nextId++, app, time: t, source, dyno, text: pieces[k] });
+      }
+      publish(app, written, true, cursor);
+      return written.length;
+    },
+
+    /** Live lines of one app matching `filter`, in batches; returns the unsubscribe. */
     subscribe(app: string, filter: Filter, fn: Listener): () => void {
-      const wrapped: Listener = (l) => matches(l, filter) && fn(l);
+      const wrapped = { filter, fn };
       let subs = listeners.get(app);
       if (!subs) listeners.set(app, (subs = new Set()));
       subs.add(wrapped);
@@ -102,7 +127,7 @@ export function createLogHub(store: LogStore, opts: HubOptions = {}) {
       };
     },
 
-    /** Every line of every app (drains). */
+    /** Every line of every app (drains), in batches of one app. */
     tap(fn: Listener): () => void {
       taps.add(fn);
       return () => taps.delete(fn);

@@ -47,12 +47,14 @@ export const logs = {
     const es = new EventSource(`/ui/logs/${encodeURIComponent(appName)}?${q}`);
     this.source = es;
     es.addEventListener('open', () => this.status(this.paused ? 'Paused.' : 'Streaming.'));
+    // One event carries a batch of lines, one per line of its data.
     es.addEventListener('message', (e) => {
+      const lines = e.data.split('\n');
       if (this.paused) {
-        this.held.push(e.data);
-        if (this.held.length > MAX_LINES) this.held.shift();
+        this.held.push(...lines);
+        if (this.held.length > MAX_LINES) this.held.splice(0, this.held.length - MAX_LINES);
         this.status(`Paused; ${this.held.length} new lines held.`);
-      } else this.append(e.data);
+      } else for (const line of lines) this.append(line);
     });
     es.addEventListener('failed', (e) => {
       es.close();

@@ -68,8 +68,14 @@ describe('logs and drains API', () => {
     try {
       p.logs.write('demo', 'app', 'web.1', 'old');
       const got: { id: number; line: string }[] = [];
+      // Each message: a batch, {"ids": […], "lines": […]}.
+      const unbatch = (d: WebSocket.RawData) => {
+        const m = JSON.parse(d.toString()) as { ids: number[]; lines: string[] };
+        expect(m.ids).toHaveLength(m.lines.length);
+        return m.lines.map((line, i) => ({ id: m.ids[i], line }));
+      };
       const ws = new WebSocket(`ws://127.0.0.1:${port}/api/apps/demo/logs/stream?tail=1&source=app`, { headers: auth });
-      ws.on('message', (d) => got.push(JSON.parse(d.toString())));
+      ws.on('message', (d) => got.push(...unbatch(d)));
       await new Promise((r) => ws.once('open', r));
       await until(() => got.length >= 1);
       p.logs.write('demo', 'router', 'web.1', 'filtered out');
@@ -81,9 +87,27 @@ describe('logs and drains API', () => {
       // Browsers pass the token in the query; `after` resumes without repeating.
       const resumed: { line: string }[] = [];
       const again = new WebSocket(`ws://127.0.0.1:${port}/api/apps/demo/logs/stream?source=app&after=${got[0].id}&token=${TEST_TOKEN}`);
-      again.on('message', (d) => resumed.push(JSON.parse(d.toString())));
+      again.on('message', (d) => resumed.push(...unbatch(d)));
       await new Promise((r) => again.once('close', r));
       expect(resumed.map((g) => g.line.replace(/^\S+ /, ''))).toEqual(['app[web.1]: new']);
+
+      // Lines written together reach every follower with the same filters as one message (encoded once).
+      const a: string[] = [];
+      const b: string[] = [];
+      const wa = new WebSocket(`ws://127.0.0.1:${port}/api/apps/demo/logs/stream?tail=1&lines=0&ps=web`, { headers: auth });
+      const wb = new WebSocket(`ws://127.0.0.1:${port}/api/apps/demo/logs/stream?tail=1&lines=0&ps=web`, { headers: auth });
+      wa.on('message', (d) => a.push(d.toString()));
+      wb.on('message', (d) => b.push(d.toString()));
+      await Promise.all([wa, wb].map((w) => new Promise((r) => w.once('open', r))));
+      await new Promise((r) => setTimeout(r, 50));
+      p.logs.write('demo', 'app', 'web.1', 'b1');
+      p.logs.writeMany('demo', 'app', 'web.2', ['b2', 'b3'], ['2026-01-01T00:00:00.000000001Z', '2026-01-01T00:00:00.000000002Z']);
+      p.logs.write('demo', 'app', 'worker.1', 'not web');
+      await until(() => a.length >= 1 && b.length >= 1);
+      expect(a).toEqual(b);
+      expect(JSON.parse(a[0]).lines.map((l: string) => l.replace(/^\S+ /, ''))).toEqual(['app[web.1]: b1', 'app[web.2]: b2', 'app[web.2]: b3']);
+      wa.close();
+      wb.close();
 
       const refused = new WebSocket(`ws://127.0.0.1:${port}/api/apps/demo/logs/stream?token=wrong`);
       const status = await new Promise<number>((r) => refused.on('unexpected-response', (_q, res) => r(res.statusCode ?? 0)).on('error', () => {}));

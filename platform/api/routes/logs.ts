@@ -60,14 +60,68 @@ export function logsRoutes(p: Platform) {
 }
 
 /**
+ * One websocket message of the stream: a batch of lines, `{"ids":[…],"lines":[…]}`, each line in
+ * the CONTRACT.md format (`TIME SOURCE[DYNO]: text`) and its id (ascending; the last one is what
+ * `after=` resumes from). Encoded once per batch, as UTF-8, and shared by every client of the batch.
+ */
+export function encodeBatch(lines: LogLine[]): Buffer {
+  const ids: number[] = new Array(lines.length);
+  const texts: string[] = new Array(lines.length);
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i];
+    ids[i] = l.id;
+    texts[i] = formatLine(l);
+  }
+  return Buffer.from(JSON.stringify({ ids, lines: texts }));
+}
+
+/** Most lines per message (a read of a container is a few hundred). */
+const BATCH_LINES = 2000;
+
+/** A websocket follower: how many lines it missed while too far behind. */
+interface Client {
+  ws: WebSocket;
+  skipped: number;
+  /** Lines up to this id were in its history: queued for the group before it joined. */
+  after: number;
+}
+
+/** Sends one encoded batch of `count` lines, or counts them as skipped for a client too far behind. */
+function deliver(client: Client, data: Buffer, count: number) {
+  const { ws } = client;
+  if (ws.readyState !== ws.OPEN) return;
+  if (ws.bufferedAmount > MAX_BUFFERED) {
+    client.skipped += count;
+    return;
+  }
+  if (client.skipped) {
+    ws.send(JSON.stringify({ notice: `${client.skipped} lines skipped: this client reads too slowly` }));
+    client.skipped = 0;
+  }
+  ws.send(data, { binary: false });
+}
+
+/**
+ * Everyone following one app with the same filters: one hub subscription, and each batch of new
+ * lines encoded once (on the next turn of the event loop, so that the reads of several containers
+ * make one message) and sent to all of them.
+ */
+interface Group {
+  clients: Set<Client>;
+  queued: LogLine[];
+  unsubscribe: () => void;
+}
+
+/**
  * The websocket `GET /api/apps/:app/logs/stream?lines=&ps=&source=&after=&tail=1`: the history
- * (the last `lines`, or everything after line `after` when resuming), then, with tail=1, each new
- * line as it is written. One JSON object per message ({id, time, source, dyno, text, line}); a
- * `{"notice": …}` message when this client fell too far behind and lines were skipped.
+ * (the last `lines`, or everything after line `after` when resuming), then, with tail=1, new lines
+ * as they are written. Each message is a batch (see encodeBatch); a `{"notice": …}` message when
+ * this client fell too far behind and lines were skipped.
  * Auth: `Authorization: Bearer TOKEN`, or `?token=` for browsers.
  */
 export function attachLogStream(p: Platform, server: EventEmitter): WebSocketServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const groups = new Map<string, Group>();
   const pings = setInterval(() => {
     for (const ws of wss.clients) {
       const alive = ws as WebSocket & { alive?: boolean };
@@ -78,7 +132,53 @@ export function attachLogStream(p: Platform, server: EventEmitter): WebSocketSer
       }
     }
   }, 30_000).unref();
-  wss.on('close', () => clearInterval(pings));
+  wss.on('close', () => {
+    clearInterval(pings);
+    for (const g of groups.values()) g.unsubscribe();
+    groups.clear();
+  });
+
+  const flush = (g: Group) => {
+    const lines = g.queued;
+    g.queued = [];
+    for (let i = 0; i < lines.length; i += BATCH_LINES) {
+      const batch = lines.length <= BATCH_LINES ? lines : lines.slice(i, i + BATCH_LINES);
+      let data: Buffer | undefined;
+      for (const client of g.clients) {
+        if (client.after >= batch[0].id) {
+          const rest = batch.filter((l) => l.id > client.after);
+          if (rest.length) deliver(client, encodeBatch(rest), rest.length);
+          continue;
+        }
+        deliver(client, (data ??= encodeBatch(batch)), batch.length);
+      }
+    }
+  };
+
+  /** Joins the group of (app, filters), creating it (and its subscription) for the first client. */
+  const join = (app: string, filter: Filter, client: Client): (() => void) => {
+    const key = `${app}\0${filter.ps ?? ''}\0${filter.source ?? ''}`;
+    let g = groups.get(key);
+    if (!g) {
+      const group: Group = { clients: new Set(), queued: [], unsubscribe: () => {} };
+      group.unsubscribe = p.logs.subscribe(app, filter, (lines) => {
+        const first = group.queued.length === 0;
+        for (const l of lines) group.queued.push(l);
+        if (first) setImmediate(() => flush(group));
+      });
+      groups.set(key, (g = group));
+    }
+    const group = g;
+    client.after = group.queued.length ? group.queued[group.queued.length - 1].id : 0;
+    group.clients.add(client);
+    return () => {
+      group.clients.delete(client);
+      if (group.clients.size === 0 && groups.get(key) === group) {
+        group.unsubscribe();
+        groups.delete(key);
+      }
+    };
+  };
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -99,51 +199,25 @@ export function attachLogStream(p: Platform, server: EventEmitter): WebSocketSer
     } catch (err) {
       return refuse(socket, 422, (err as Error).message);
     }
-    wss.handleUpgrade(req, socket, head, (ws) => stream(p, ws, name, q));
+    wss.handleUpgrade(req, socket, head, (ws) => stream(p, ws, name, q, join));
   });
   return wss;
 }
 
-function stream(p: Platform, ws: WebSocket, app: string, q: LogQuery) {
+function stream(p: Platform, ws: WebSocket, app: string, q: LogQuery, join: (app: string, filter: Filter, client: Client) => () => void) {
   (ws as WebSocket & { alive?: boolean }).alive = true;
   ws.on('pong', () => ((ws as WebSocket & { alive?: boolean }).alive = true));
   ws.on('error', () => {});
-  let skipped = 0;
-  const send = (l: LogLine) => {
-    if (ws.readyState !== ws.OPEN) return;
-    if (ws.bufferedAmount > MAX_BUFFERED) {
-      skipped++;
-      return;
-    }
-    if (skipped) {
-      ws.send(JSON.stringify({ notice: `${skipped} lines skipped: this client reads too slowly` }));
-      skipped = 0;
-    }
-    ws.send(JSON.stringify(lineView(l)));
-  };
-  // Many frames per socket write (ws's own socket, corked): one write per line costs more than the rest of a line's path.
-  const sendAll = (lines: LogLine[]) => {
-    const socket = (ws as WebSocket & { _socket?: Duplex })._socket;
-    socket?.cork();
-    for (const l of lines) send(l);
-    socket?.uncork();
-  };
-  let queued: LogLine[] = [];
-  const queue = (l: LogLine) => {
-    if (queued.push(l) > 1) return;
-    setImmediate(() => {
-      const lines = queued;
-      queued = [];
-      sendAll(lines);
-    });
-  };
-  // History and subscription in one synchronous step: no line can fall between them.
+  const client: Client = { ws, skipped: 0, after: 0 };
+  // History and joining the live group in one synchronous step: no line can fall between them
+  // (lines queued for the group before this client joined were stored before the history was
+  // read: they are not sent again).
   const history = p.logs.history(app, { ps: q.ps, source: q.source, afterId: q.afterId, lines: q.afterId === undefined ? q.lines : undefined });
-  sendAll(history);
+  for (let i = 0; i < history.length; i += BATCH_LINES) deliver(client, encodeBatch(history.slice(i, i + BATCH_LINES)), Math.min(BATCH_LINES, history.length - i));
   if (!q.tail) {
     ws.close(1000, 'end of history');
     return;
   }
-  const unsubscribe = p.logs.subscribe(app, { ps: q.ps, source: q.source }, queue);
-  ws.on('close', unsubscribe);
+  const leave = join(app, { ps: q.ps, source: q.source }, client);
+  ws.on('close', leave);
 }

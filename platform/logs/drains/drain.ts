@@ -52,6 +52,17 @@ export abstract class Drain {
     this.wake?.();
   }
 
+  /** Lines in order: those that fit in the buffer are taken, the rest dropped and counted. */
+  pushMany(lines: LogLine[]): void {
+    if (this.closed) return;
+    const room = this.capacity - this.queue.length - this.inFlight;
+    const take = Math.max(0, Math.min(room, lines.length));
+    for (let i = 0; i < take; i++) this.queue.push(lines[i]);
+    if (take < lines.length) this.drop(lines.length - take, lines[take].time);
+    this.stats.buffered = this.queue.length;
+    if (take) this.wake?.();
+  }
+
   protected drop(n: number, since: string): void {
     this.stats.dropped += n;
     if (this.unreported.count === 0) this.unreported.since = since;

@@ -60,9 +60,9 @@ export function createDrains(db: Db, hub: LogHub, opts: { noticeMs?: number } = 
     index();
   };
 
-  const untap = hub.tap((line) => {
-    const ds = byApp.get(line.app);
-    if (ds) for (const d of ds) d.push(line);
+  const untap = hub.tap((lines) => {
+    const ds = byApp.get(lines[0].app);
+    if (ds) for (const d of ds) d.pushMany(lines);
   });
 
   const notices = setInterval(() => {

@@ -12,7 +12,7 @@ import { createLogHub } from '../hub.ts';
 import { openLogStore } from '../store.ts';
 import type { LogLine } from '../format.ts';
 import { checkDrainUrl, createDrains } from './drains-service.ts';
-import { logplexBody, octetFrame, syslogMessage } from './syslog-format.ts';
+import { logplexBody, octetFrame, syslogFrames, syslogMessage } from './syslog-format.ts';
 import { SyslogDrain } from './syslog-drain.ts';
 
 const line = (text: string, over: Partial<LogLine> = {}): LogLine => ({ id: 1, app: 'demo', time: '2026-01-01T00:00:00.000000+00:00', source: 'app', dyno: 'web.1', text, ...over });
@@ -221,6 +221,19 @@ describe('drains', () => {
     expect(d.stats.dropped).toBe(90);
     expect(d.takeDrops()).toEqual({ count: 90, since: '2026-01-01T00:00:00.000000+00:00' });
     expect(d.takeDrops()).toBeUndefined();
+    d.pushMany([line('a', { time: 't1' }), line('b', { time: 't2' })]);
+    expect(d.takeDrops()).toEqual({ count: 2, since: 't1' });
     d.close();
+    const e = new SyslogDrain('syslog://127.0.0.1:1', { capacity: 3 });
+    e.pushMany([1, 2, 3, 4, 5].map((i) => line(`m${i}`, { time: `t${i}` })));
+    expect(e.stats).toMatchObject({ dropped: 2, buffered: 3 });
+    expect(e.takeDrops()).toEqual({ count: 2, since: 't4' });
+    e.close();
+  });
+
+  it('frames a batch as the per-line messages would be, the header made once per dyno', () => {
+    const lines = [line('one'), line('twö'), line('other', { dyno: 'worker.1', source: 'router' }), line('three')];
+    expect(syslogFrames(lines)).toBe(lines.map((l) => octetFrame(syslogMessage(l))).join(''));
+    expect(logplexBody(lines)).toBe(lines.map((l) => octetFrame(`${syslogMessage(l)}\n`)).join(''));
   });
 });

@@ -1,9 +1,9 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { Drain } from './drain.ts';
-import { octetFrame, syslogMessage } from './syslog-format.ts';
+import { syslogFrames } from './syslog-format.ts';
 
-const BATCH = 256;
+const BATCH = 1024;
 const CONNECT_TIMEOUT_MS = 10_000;
 
 /** `syslog://host:port` and `syslog+tls://host:port`: RFC 5424 messages, octet-counted, over one TCP (TLS) connection. */
@@ -49,7 +49,7 @@ export class SyslogDrain extends Drain {
   protected async deliver(): Promise<void> {
     const socket = await this.connect();
     const batch = this.queue.splice(0, BATCH);
-    const ok = socket.write(batch.map((l) => octetFrame(syslogMessage(l))).join(''));
+    const ok = socket.write(syslogFrames(batch));
     this.stats.sent += batch.length;
     if (ok) return;
     // A receiver that stops reading fills the socket: wait here, while new lines fill the buffer and then drop.
