@@ -26,6 +26,27 @@ function engineDown(err: unknown): boolean {
   return ['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE'].includes(e?.code ?? '') || /shutting down|socket hang up/i.test(e?.message ?? '');
 }
 
+/**
+ * Container starts in flight on the engine at once. Measured (bench/zero-downtime/engine-start.ts,
+ * 9 containers, 2 cores): all at once, the first is running after ~6 s and the last after ~8.7 s;
+ * 3 at a time, the first after ~2 s and the last after ~7.4 s. Creating stays fully parallel.
+ */
+const STARTS_AT_ONCE = 3;
+let starting = 0;
+const startQueue: Array<() => void> = [];
+async function startSlot<T>(task: () => Promise<T>): Promise<T> {
+  // A finishing start hands its slot straight to the next in line, so the count never overshoots.
+  if (starting >= STARTS_AT_ONCE) await new Promise<void>((r) => startQueue.push(r));
+  else starting++;
+  try {
+    return await task();
+  } finally {
+    const next = startQueue.shift();
+    if (next) next();
+    else starting--;
+  }
+}
+
 /** `owner` tells this platform's containers from another's on the same engine (say, a test run's). */
 export function dockerScheduler(docker: Docker, owner: string): Scheduler {
   /**
@@ -111,7 +132,7 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
     async start(spec) {
       try {
         const container = await create(spec);
-        await container.start();
+        await startSlot(() => container.start());
         return toInstance(await container.inspect());
       } catch (err) {
         if (engineDown(err)) throw new PlatformError(503, 'engine_unavailable', `the Docker engine is not answering (${(err as Error).message})`);

@@ -59,15 +59,15 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
   const stopSlots = async <T>(app: string, task: () => Promise<T>): Promise<T> => {
     const q = stopQueues.get(app) ?? { running: 0, waiting: [] };
     stopQueues.set(app, q);
+    // A finishing stop hands its slot straight to the next in line, so the count never overshoots.
     if (q.running >= STOPS_AT_ONCE) await new Promise<void>((r) => q.waiting.push(r));
-    q.running++;
+    else q.running++;
     try {
       return await task();
     } finally {
-      q.running--;
       const next = q.waiting.shift();
       if (next) next();
-      else if (q.running === 0) stopQueues.delete(app);
+      else if (--q.running === 0) stopQueues.delete(app);
     }
   };
 
