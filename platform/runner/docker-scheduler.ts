@@ -130,11 +130,14 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
 
   return {
     async start(spec) {
+      let container: Docker.Container | undefined;
       try {
-        const container = await create(spec);
-        await startSlot(() => container.start());
+        container = await create(spec);
+        await startSlot(() => container!.start());
         return toInstance(await container.inspect());
       } catch (err) {
+        // A container that never ran is nobody's dyno: do not leave it for the next pass to count as a crash.
+        await container?.remove({ force: true }).catch(() => {});
         if (engineDown(err)) throw new PlatformError(503, 'engine_unavailable', `the Docker engine is not answering (${(err as Error).message})`);
         throw err;
       }
