@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { matches, type Filter, type LogLine, type Source } from './format.ts';
 
@@ -26,7 +29,37 @@ type Packed = [number, string, Source, string, string];
  * The collector's cursors are written in the same transaction as the lines they cover, so a
  * crash can neither lose nor repeat a container's line.
  */
-export function openLogStore(file: string) {
+/**
+ * WAL checkpoints (copying the WAL into the database file, and its fsync) in a thread of their
+ * own: done on the writer's thread, as SQLite does by default every 1,000 pages (64 MB here), one
+ * took 0.1–1 s of the main thread, all log delivery waiting. A passive checkpoint never blocks the
+ * writer; once one has caught up, the next write starts the WAL over.
+ */
+const CHECKPOINTER = `
+const { workerData, parentPort } = require('node:worker_threads');
+const Database = require(workerData.module);
+const db = new Database(workerData.file);
+db.pragma('busy_timeout = 5000');
+const checkpoint = () => { try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {} };
+const timer = setInterval(checkpoint, workerData.everyMs);
+parentPort.on('message', () => { clearInterval(timer); checkpoint(); db.close(); parentPort.close(); });
+`;
+
+const MAX_WAL = 256 * 1024 * 1024;
+
+function startCheckpointer(file: string, everyMs: number): Worker | undefined {
+  try {
+    const worker = new Worker(CHECKPOINTER, { eval: true, workerData: { file, everyMs, module: createRequire(import.meta.url).resolve('better-sqlite3') } });
+    worker.on('error', (err) => console.error('log store: checkpoint thread failed:', err.message));
+    worker.unref();
+    return worker;
+  } catch (err) {
+    console.error('log store: no checkpoint thread, checkpoints on the main thread:', (err as Error).message);
+    return undefined;
+  }
+}
+
+export function openLogStore(file: string, opts: { checkpointMs?: number } = {}) {
   const db = new Database(file);
   // Big pages: chunks span many of them, and each page is a write (twice, with the WAL); takes effect on a new file.
   db.pragma('page_size = 65536');
@@ -53,6 +86,10 @@ export function openLogStore(file: string) {
   // Cursors written before the collector read the files themselves have no file position.
   const cols = (db.prepare('PRAGMA table_info(log_cursors)').all() as { name: string }[]).map((c) => c.name);
   if (!cols.includes('file')) db.exec(`ALTER TABLE log_cursors ADD COLUMN file TEXT NOT NULL DEFAULT ''; ALTER TABLE log_cursors ADD COLUMN offset INTEGER NOT NULL DEFAULT 0;`);
+
+  const checkpointer = startCheckpointer(file, opts.checkpointMs ?? 1000);
+  if (checkpointer) db.pragma('wal_autocheckpoint = 0');
+  let unchecked = 0;
 
   const insertChunk = db.prepare('INSERT INTO log_chunks (id, app, n, lines) VALUES (?, ?, ?, ?)');
   const upsertCursor = db.prepare('INSERT INTO log_cursors (container, app, ts, n, file, offset) VALUES (@container, @app, @ts, @n, @file, @offset) ON CONFLICT(container) DO UPDATE SET ts = excluded.ts, n = excluded.n, file = excluded.file, offset = excluded.offset');
@@ -88,6 +125,11 @@ export function openLogStore(file: string) {
     },
     save(lines: LogLine[], cursors: Cursor[]): void {
       save(lines, cursors);
+      // Should the thread fall behind (or be stuck), the WAL is still bounded: a checkpoint here.
+      if (checkpointer && (unchecked += lines.length) >= 100_000) {
+        unchecked = 0;
+        if ((fs.statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0) > MAX_WAL) db.pragma('wal_checkpoint(RESTART)');
+      }
     },
     /** Keeps (at least) the newest `keep` lines of the app. */
     trim(app: string, keep: number): void {
@@ -128,6 +170,7 @@ export function openLogStore(file: string) {
       return lines;
     },
     close(): void {
+      checkpointer?.terminate().catch(() => {});
       db.close();
     },
   };
