@@ -1,4 +1,6 @@
 import type net from 'node:net';
+import { now } from './clock.ts';
+import { ConnectionCache } from './context.ts';
 import { ChunkedReader, HeadError, headEnd, parseRequestHead, type RequestHead } from './http1.ts';
 
 export interface ConnectionOptions {
@@ -127,9 +129,11 @@ export class ClientConnection {
   /** The request body could not be framed: no more reading from this client. */
   private broken = false;
   /** performance.now() of the last activity, for the server's idle sweep. */
-  lastActive = performance.now();
+  lastActive = now();
   /** The server is shutting down: close after the current response. */
   draining = false;
+  /** Client address and last route, kept across keep-alive requests (context.ts). */
+  readonly cache = new ConnectionCache();
 
   constructor(
     readonly socket: net.Socket,
@@ -172,7 +176,7 @@ export class ClientConnection {
   }
 
   private onData(d: Buffer): void {
-    this.lastActive = performance.now();
+    this.lastActive = now();
     if (this.state === S.Done || this.broken) return;
     const req = this.req;
     if (req && !req.bodyComplete) return this.body(req, d, 0);
@@ -259,7 +263,7 @@ export class ClientConnection {
   finished(req: ClientRequest, keepAlive: boolean): void {
     if (req !== this.req) return;
     this.req = undefined;
-    this.lastActive = performance.now();
+    this.lastActive = now();
     if (this.state === S.Done) return;
     if (!keepAlive || this.draining) {
       this.state = S.Done;

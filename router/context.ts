@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type net from 'node:net';
+import { epochMs, now } from './clock.ts';
 import { formatAccess, type AccessFields, type AccessSink } from './access-log.ts';
 import type { Deadlines } from './deadlines.ts';
 import type { RequestHead } from './http1.ts';
-import { normalizeHost, type AppRoute, type RouteSource } from './route-table.ts';
+import { normalizeHost, type AppRoute, type RouteSource, type RouteTable } from './route-table.ts';
 import { CONNECT_TIMEOUT, type UpstreamPool } from './upstreams.ts';
 
 /** Settings and shared parts every request handler of one router sees. */
@@ -24,14 +25,61 @@ export interface RouterContext {
 // Heroku's rule for a client-supplied X-Request-Id.
 const SANE_REQUEST_ID = /^[A-Za-z0-9+/=-]{20,200}$/;
 
-export const now = () => performance.now();
-export const clientIp = (socket: net.Socket) => (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+export { now } from './clock.ts';
+export const clientIp = (socket: net.Socket) => {
+  const ip = socket.remoteAddress ?? '';
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+};
+
+/**
+ * Request ids: UUID-shaped (36 characters, as Heroku's), without asking crypto for 16 random
+ * bytes per request. The first 32 hex digits are random, drawn afresh every 65,536 ids; the last
+ * 4 count within that block, so ids are unique, and unguessable apart from their neighbours in a
+ * block (a request id is a correlation handle, not a secret).
+ */
+let idBlock = '';
+let idCount = 0x10000;
+export function newRequestId(): string {
+  if (idCount === 0x10000) {
+    const u = randomUUID(); // xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx
+    idBlock = u.slice(0, 32);
+    idCount = 0;
+  }
+  const n = idCount++;
+  return idBlock + HEX4[n];
+}
+const HEX4: string[] = [];
+for (let i = 0; i < 0x10000; i++) HEX4.push(i.toString(16).padStart(4, '0'));
+
+/**
+ * What stays the same from one request to the next on a keep-alive client connection: the
+ * client's address, and the route of the Host it last sent (for as long as the table is the same).
+ */
+export class ConnectionCache {
+  ip: string | undefined;
+  table: RouteTable | undefined;
+  hostHeader: string | undefined;
+  host = '';
+  route: AppRoute | undefined;
+}
 
 /** Everything needed to route one request and describe it in its access line. */
-export function begin(ctx: RouterContext, head: RequestHead, socket: net.Socket) {
+export function begin(ctx: RouterContext, head: RequestHead, socket: net.Socket, cache: ConnectionCache = new ConnectionCache()) {
   const table = ctx.routes.current();
-  ctx.pool.sync(table);
-  const route = table.lookup(head.host);
+  let route: AppRoute | undefined;
+  let host: string;
+  if (cache.table === table && cache.hostHeader === head.host && cache.hostHeader !== undefined) {
+    route = cache.route;
+    host = cache.host;
+  } else {
+    ctx.pool.sync(table);
+    route = table.lookup(head.host);
+    host = normalizeHost(head.host);
+    cache.table = table;
+    cache.hostHeader = head.host;
+    cache.route = route;
+    cache.host = host;
+  }
   let offered: string | undefined;
   let prior: string | undefined;
   for (let i = 0; i < head.lower.length; i++) {
@@ -39,13 +87,13 @@ export function begin(ctx: RouterContext, head: RequestHead, socket: net.Socket)
     if (name === 'x-request-id') offered = head.values[i];
     else if (name === 'x-forwarded-for') prior = prior === undefined ? head.values[i] : `${prior}, ${head.values[i]}`;
   }
-  const requestId = offered !== undefined && SANE_REQUEST_ID.test(offered) ? offered : randomUUID();
-  const ip = clientIp(socket);
+  const requestId = offered !== undefined && SANE_REQUEST_ID.test(offered) ? offered : newRequestId();
+  const ip = (cache.ip ??= clientIp(socket));
   const fwd = prior ? `${prior}, ${ip}` : ip;
   const line: AccessFields = {
     method: head.method,
     path: head.target,
-    host: normalizeHost(head.host),
+    host,
     requestId,
     fwd,
     dyno: null,
@@ -99,7 +147,7 @@ export function forwardHead(head: RequestHead, socket: net.Socket, requestId: st
     out += `${names[i]}: ${values[i]}\r\n`;
   }
   if (upgrade) out += `Connection: Upgrade\r\nUpgrade: ${head.upgrade}\r\n`;
-  return `${out}X-Forwarded-For: ${fwd}\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: ${socket.localPort ?? ''}\r\nX-Forwarded-Host: ${head.host ?? ''}\r\nX-Request-Id: ${requestId}\r\nX-Request-Start: ${Date.now()}\r\n\r\n`;
+  return `${out}X-Forwarded-For: ${fwd}\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: ${socket.localPort ?? ''}\r\nX-Forwarded-Host: ${head.host ?? ''}\r\nX-Request-Id: ${requestId}\r\nX-Request-Start: ${epochMs()}\r\n\r\n`;
 }
 
 /** Heroku error code for a backend that failed before sending response headers. */

@@ -1,3 +1,5 @@
+import { now } from './clock.ts';
+
 /**
  * Timeouts for many in-flight requests on one interval timer instead of a timer each (a timer
  * per request was ~5% of the router's CPU). A deadline fires between `ms` and `ms` + a quarter
@@ -15,7 +17,7 @@ export class Deadlines {
 
   /** Call `item.expire()` after `ms` unless disarmed or armed again first. */
   arm(item: Expiring): void {
-    this.due.set(item, performance.now() + this.ms);
+    this.due.set(item, now() + this.ms);
     if (!this.timer) {
       this.timer = setInterval(() => this.sweep(), Math.max(10, Math.min(1_000, this.ms / 4)));
       this.timer.unref();

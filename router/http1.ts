@@ -57,6 +57,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const BAD_TARGET = /[\x00-\x20\x7f]/;
 const DIGITS = /^\d{1,15}$/;
+const BAD_REASON = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 interface Fields {
   names: string[];
@@ -71,8 +72,12 @@ interface Fields {
   hasTransferEncoding: boolean;
 }
 
-/** Parse header lines (lines[1..]). Throws HeadError(400) on anything malformed. */
-function parseFields(lines: string[]): Fields {
+/**
+ * Parse the header lines of `head`, from `pos` (the start of the first header line) to its end.
+ * Throws HeadError(400) on anything malformed. A bare CR or LF cannot hide anywhere: names are
+ * tokens, and values are checked before their surrounding whitespace is trimmed.
+ */
+function parseFields(head: string, pos: number): Fields {
   const f: Fields = {
     names: [],
     lower: [],
@@ -85,14 +90,18 @@ function parseFields(lines: string[]): Fields {
     expect: undefined,
     hasTransferEncoding: false,
   };
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i];
-    const colon = line.indexOf(':');
-    if (colon <= 0) throw new HeadError(400, 'malformed header line');
-    const name = line.slice(0, colon);
+  const n = head.length;
+  while (pos < n) {
+    let eol = head.indexOf('\r\n', pos);
+    if (eol === -1) eol = n;
+    const colon = head.indexOf(':', pos);
+    if (colon <= pos || colon >= eol) throw new HeadError(400, 'malformed header line');
+    const name = head.slice(pos, colon);
     if (!TOKEN.test(name)) throw new HeadError(400, 'invalid header name');
-    const value = line.slice(colon + 1).trim();
-    if (BAD_VALUE.test(value)) throw new HeadError(400, 'invalid header value');
+    const raw = head.slice(colon + 1, eol);
+    if (BAD_VALUE.test(raw)) throw new HeadError(400, 'invalid header value');
+    const value = raw.trim();
+    pos = eol + 2;
     const lower = name.toLowerCase();
     f.names.push(name);
     f.lower.push(lower);
@@ -112,6 +121,10 @@ function parseFields(lines: string[]): Fields {
         break;
       }
       case 'connection':
+        if (value.indexOf(',') === -1) {
+          if (value) f.connection.push(value.toLowerCase());
+          break;
+        }
         for (const token of value.toLowerCase().split(',')) {
           const t = token.trim();
           if (t) f.connection.push(t);
@@ -132,17 +145,16 @@ function parseFields(lines: string[]): Fields {
   return f;
 }
 
-/** Split a head (without its final CRLFCRLF) into lines; a bare CR or LF is an error. */
-function splitLines(head: string): string[] {
-  const lines = head.split('\r\n');
-  for (const line of lines) if (line.includes('\n') || line.includes('\r')) throw new HeadError(400, 'bare CR or LF');
-  return lines;
+/** The end of the first line of `head` (its CRLF, or the end of the head). */
+function firstLineEnd(head: string): number {
+  const eol = head.indexOf('\r\n');
+  return eol === -1 ? head.length : eol;
 }
 
 /** `head` is the request head up to (not including) the blank line, decoded as latin1. */
 export function parseRequestHead(head: string): RequestHead {
-  const lines = splitLines(head);
-  const first = lines[0];
+  const eol = firstLineEnd(head);
+  const first = head.slice(0, eol);
   const sp1 = first.indexOf(' ');
   const sp2 = first.indexOf(' ', sp1 + 1);
   if (sp1 <= 0 || sp2 <= sp1 + 1 || first.indexOf(' ', sp2 + 1) !== -1) throw new HeadError(400, 'malformed request line');
@@ -156,7 +168,7 @@ export function parseRequestHead(head: string): RequestHead {
   else if (version === 'HTTP/1.0') minor = 0;
   else if (/^HTTP\/\d\.\d$/.test(version)) throw new HeadError(505, 'unsupported HTTP version');
   else throw new HeadError(400, 'malformed request line');
-  const f = parseFields(lines);
+  const f = parseFields(head, eol + 2);
   if (f.hasTransferEncoding) {
     if (f.contentLength !== -1) throw new HeadError(400, 'Content-Length with Transfer-Encoding');
     if (!f.chunked) throw new HeadError(minor === 0 ? 400 : 501, 'unsupported Transfer-Encoding');
@@ -182,16 +194,28 @@ export function parseRequestHead(head: string): RequestHead {
 
 /** `head` is the response head up to (not including) the blank line, decoded as latin1. */
 export function parseResponseHead(head: string): ResponseHead {
-  const lines = splitLines(head);
-  const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0]);
-  if (!m) throw new HeadError(400, 'malformed status line');
-  const minor = Number(m[1]);
-  const f = parseFields(lines);
+  const eol = firstLineEnd(head);
+  // HTTP/1.x SP 3DIGIT [SP reason], the reason without controls (other than HTAB).
+  const m = eol >= 12 && head.startsWith('HTTP/1.') && head.charCodeAt(8) === 32 ? head.charCodeAt(7) - 48 : -1;
+  const d0 = head.charCodeAt(9) - 48;
+  const d1 = head.charCodeAt(10) - 48;
+  const d2 = head.charCodeAt(11) - 48;
+  if (
+    (m !== 0 && m !== 1) ||
+    !(d0 >= 0 && d0 <= 9 && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9) ||
+    (eol > 12 && head.charCodeAt(12) !== 32) ||
+    (eol > 13 && BAD_REASON.test(head.slice(13, eol)))
+  )
+    throw new HeadError(400, 'malformed status line');
+  const minor = m;
+  const status = d0 * 100 + d1 * 10 + d2;
+  const reason = eol > 13 ? head.slice(13, eol) : '';
+  const f = parseFields(head, eol + 2);
   if (f.hasTransferEncoding && !f.chunked) f.contentLength = -1; // close-delimited (RFC 9112 §6.3)
   const close = minor === 1 ? f.connection.includes('close') : !f.connection.includes('keep-alive');
   return {
-    status: Number(m[2]),
-    reason: m[3] ?? '',
+    status,
+    reason,
     minor,
     names: f.names,
     lower: f.lower,

@@ -23,7 +23,7 @@ export function handleUpgrade(ctx: RouterContext, req: ClientRequest): void {
 function proxyWebSocket(ctx: RouterContext, req: ClientRequest) {
   const head = req.head;
   const socket = req.conn.socket;
-  const { route, requestId, fwd, line, startedAt } = begin(ctx, head, socket);
+  const { route, requestId, fwd, line, startedAt } = begin(ctx, head, socket, req.conn.cache);
   // From here on the socket is ours: no more HTTP parsing on it.
   const early = req.conn.detach();
   let logged = false;

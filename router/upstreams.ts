@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import { BackendConnection, connectBackend } from './backend-connection.ts';
+import { now } from './clock.ts';
 import type { AppRoute, Backend, RouteTable } from './route-table.ts';
 
 export { CONNECT_TIMEOUT } from './backend-connection.ts';
@@ -132,7 +133,7 @@ export class UpstreamPool {
       if (reusable && !up.retired) {
         const next = up.waiting.shift();
         if (next) return next(c);
-        c.idleSince = performance.now();
+        c.idleSince = now();
         up.idle.push(c);
         return;
       }

@@ -69,7 +69,7 @@ class WebRequest implements ExchangeHooks, RequestOwner, Expiring {
     forceClose: boolean,
   ) {
     this.socket = req.conn.socket;
-    const b = begin(ctx, req.head, this.socket);
+    const b = begin(ctx, req.head, this.socket, req.conn.cache);
     this.route = b.route;
     this.requestId = b.requestId;
     this.fwd = b.fwd;
