@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -6,7 +7,8 @@ import { ensureChromium, CHROMIUM_ARGS } from '../../platform/setup/chromium.ts'
 import { paas, startPlatform, type RunningPlatform } from '../helpers/platform-process.ts';
 import { addRemote, fixtureRepo, push, routerGet, ROOT } from '../helpers/git-app.ts';
 
-const SCREENSHOTS = path.join(ROOT, 'docs/screenshots');
+// The README's screenshots are refreshed only when asked (PAAS_SCREENSHOTS=1); otherwise they go to a temp dir.
+const SCREENSHOTS = process.env.PAAS_SCREENSHOTS === '1' ? path.join(ROOT, 'docs/screenshots') : fs.mkdtempSync(path.join(os.tmpdir(), 'paas-screenshots-'));
 const LONG = 180_000;
 
 /** Signs in with fetch, as a script (or another site) could, and returns the cookie and CSRF token. */
