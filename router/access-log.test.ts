@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAccess, type AccessFields } from './access-log.ts';
+import { accessJson, formatAccess, type AccessFields } from './access-log.ts';
 
 const base: AccessFields = {
   method: 'GET',
@@ -33,5 +33,20 @@ describe('formatAccess', () => {
     expect(line).toContain('path="/a\\"b\\\\c"');
     expect(line).toContain('host=evil?host?x ');
     expect(line).toContain('method=G?T ');
+  });
+
+  it('builds the same JSON line as JSON.stringify of the entry', () => {
+    const cases: Array<[string | null, AccessFields]> = [
+      ['demo', base],
+      [null, { ...base, dyno: null, connect: undefined, service: undefined }],
+      ['demo', { ...base, code: 'H12', desc: 'Request timeout', status: 503 }],
+      ['we"ird\\app', { ...base, path: '/a"b\\c\x01\x7f\u00e9', fwd: '1.2.3.4, "x"', dyno: 'web"1\\\n\u2028\ud800', host: 'a b"c', method: 'G\tET' }],
+      ['demo', { ...base, code: 'H25', desc: 'HTTP restriction: "bad" \\ request', requestId: 'id with spaces\u00ff' }],
+    ];
+    for (const [app, f] of cases) {
+      const line = accessJson(app, f);
+      expect(line).toBe(JSON.stringify({ app, dyno: f.dyno, text: formatAccess(f) }));
+      expect(JSON.parse(line).text).toBe(formatAccess(f));
+    }
   });
 });

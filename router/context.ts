@@ -106,7 +106,9 @@ export function begin(ctx: RouterContext, head: RequestHead, socket: net.Socket,
 
 export function writeLine(ctx: RouterContext, route: AppRoute | undefined, line: AccessFields) {
   try {
-    ctx.access({ app: route?.app ?? null, dyno: line.dyno, text: formatAccess(line) });
+    const app = route?.app ?? null;
+    if (ctx.access.fields) ctx.access.fields(app, line);
+    else ctx.access({ app, dyno: line.dyno, text: formatAccess(line) });
   } catch (e) {
     ctx.log(`access log failed: ${(e as Error).message}`);
   }

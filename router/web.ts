@@ -62,6 +62,10 @@ class WebRequest implements ExchangeHooks, RequestOwner, Expiring {
   private dechunk: ChunkedReader | undefined;
   private rechunk = false;
   private keepAlive = false;
+  // Deadlines' links (declared here so that every WebRequest keeps one shape).
+  deadlineAt = -1;
+  deadlinePrev: Expiring | undefined = undefined;
+  deadlineNext: Expiring | undefined = undefined;
 
   constructor(
     private readonly ctx: RouterContext,
