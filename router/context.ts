@@ -61,6 +61,10 @@ export class ConnectionCache {
   hostHeader: string | undefined;
   host = '';
   route: AppRoute | undefined;
+  /** The X-Forwarded-* lines last sent for this connection, and what they were made of. */
+  forwarded = '';
+  forwardedFor: string | undefined;
+  forwardedHost: string | undefined;
 }
 
 /** Everything needed to route one request and describe it in its access line. */
@@ -138,7 +142,14 @@ const NEVER_NOMINATED = new Set(['host', 'content-length', 'transfer-encoding', 
  * order kept): hop-by-hop out, X-Forwarded-* and X-Request-Id in. `upgrade` keeps the
  * websocket handshake's Connection/Upgrade pair.
  */
-export function forwardHead(head: RequestHead, socket: net.Socket, requestId: string, fwd: string, upgrade = false): string {
+export function forwardHead(
+  head: RequestHead,
+  socket: net.Socket,
+  requestId: string,
+  fwd: string,
+  upgrade = false,
+  cache: ConnectionCache = new ConnectionCache(),
+): string {
   let nominated: string[] | undefined;
   for (const token of head.connection) if (!NEVER_NOMINATED.has(token)) (nominated ??= []).push(token);
   let out = `${head.method} ${head.target} HTTP/1.1\r\n`;
@@ -149,7 +160,13 @@ export function forwardHead(head: RequestHead, socket: net.Socket, requestId: st
     out += `${names[i]}: ${values[i]}\r\n`;
   }
   if (upgrade) out += `Connection: Upgrade\r\nUpgrade: ${head.upgrade}\r\n`;
-  return `${out}X-Forwarded-For: ${fwd}\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: ${socket.localPort ?? ''}\r\nX-Forwarded-Host: ${head.host ?? ''}\r\nX-Request-Id: ${requestId}\r\nX-Request-Start: ${epochMs()}\r\n\r\n`;
+  // The same from one keep-alive request to the next unless the client's X-Forwarded-For or Host changes.
+  if (cache.forwardedFor !== fwd || cache.forwardedHost !== head.host) {
+    cache.forwardedFor = fwd;
+    cache.forwardedHost = head.host;
+    cache.forwarded = `X-Forwarded-For: ${fwd}\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: ${socket.localPort ?? ''}\r\nX-Forwarded-Host: ${head.host ?? ''}\r\n`;
+  }
+  return `${out}${cache.forwarded}X-Request-Id: ${requestId}\r\nX-Request-Start: ${epochMs()}\r\n\r\n`;
 }
 
 /** Heroku error code for a backend that failed before sending response headers. */

@@ -89,7 +89,7 @@ class WebRequest implements ExchangeHooks, RequestOwner, Expiring {
     if (!this.route) return this.fail(undefined, undefined, pages.noSuchApp(line.host));
     if (head.contentLength > ctx.maxBodyBytes) return this.fail('H25', 'HTTP restriction: body too large', pages.payloadTooLarge(ctx.maxBodyBytes));
     this.canRetry = IDEMPOTENT.has(head.method) && !req.hasBody;
-    this.forward = forwardHead(head, this.socket, this.requestId, this.fwd);
+    this.forward = forwardHead(head, this.socket, this.requestId, this.fwd, false, this.req.conn.cache);
     if (head.expectContinue && head.minor === 1 && req.hasBody) this.socket.write(CONTINUE);
     // H12 fires when the app sends no response headers for responseTimeoutMs after the
     // request reached it; while a body is still uploading, only a stalled upload counts.
