@@ -32,10 +32,11 @@ export const clientIp = (socket: net.Socket) => {
 };
 
 /**
- * Request ids: UUID-shaped (36 characters, as Heroku's), without asking crypto for 16 random
- * bytes per request. The first 32 hex digits are random, drawn afresh every 65,536 ids; the last
- * 4 count within that block, so ids are unique, and unguessable apart from their neighbours in a
- * block (a request id is a correlation handle, not a secret).
+ * Request ids: UUID-shaped (36 characters, as Heroku's v4 UUIDs), without asking crypto for
+ * random bytes per request. The first 32 characters are those of a fresh randomUUID() every
+ * 65,536 ids (28 hex digits, ~106 random bits); the last 4 hex digits count within that block.
+ * Unique, and unguessable apart from their neighbours in a block (a request id is a
+ * correlation handle, not a secret).
  */
 let idBlock = '';
 let idCount = 0x10000;
