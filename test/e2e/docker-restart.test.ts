@@ -11,12 +11,13 @@ import { ensureDockerEngine } from '../../platform/setup/docker-engine.ts';
  * A Docker daemon restart (what a host reboot does to the engine): apps that were up come back,
  * stopped ones stay stopped. The platform keeps running through it.
  *
- * Restarting the engine breaks every other run using it, so this only runs when asked:
- * PAAS_TEST_DOCKERD_RESTART=1, and only against a dockerd that the platform's set-up started
- * (its pid in `$PAAS_DATA_DIR/dockerd.pid`, the same one as /var/run/docker.pid). That process,
- * by that pid, is the only one signalled; the set-up's own code starts it again.
+ * Restarting the engine breaks every other run using it: vitest.config.ts runs this file on its
+ * own, after all the others. It only signals a dockerd that the platform's set-up started (its pid
+ * in `$PAAS_DATA_DIR/dockerd.pid`, the same one as /var/run/docker.pid), by that pid; the set-up's
+ * own code starts it again. On an engine shared with other runs, PAAS_TEST_DOCKERD_RESTART=0
+ * leaves it alone (the test is then reported as skipped, with the reason).
  */
-const ENABLED = process.env.PAAS_TEST_DOCKERD_RESTART === '1';
+const ENABLED = process.env.PAAS_TEST_DOCKERD_RESTART !== '0';
 const UP = 'dr-up';
 const DOWN = 'dr-down';
 
@@ -46,14 +47,14 @@ function ourDockerd(dataDir: string): number | string {
 }
 
 const engineDataDir = readSettings().dataDir;
-const target = ENABLED ? ourDockerd(engineDataDir) : 'set PAAS_TEST_DOCKERD_RESTART=1 to run it (it restarts the shared engine)';
-if (ENABLED && typeof target === 'string') console.warn(`Docker daemon restart test skipped: ${target}`);
+const target = ENABLED ? ourDockerd(engineDataDir) : 'PAAS_TEST_DOCKERD_RESTART=0';
+if (typeof target === 'string') console.warn(`Docker daemon restart test skipped: ${target}`);
 
 describe.skipIf(typeof target === 'string')('Docker daemon restart', () => {
   let platform: RunningPlatform;
   const cli = (app: string, ...args: string[]) => paas(platform, [...args.slice(0, 1), '-a', app, ...args.slice(1)]);
   const running = (app: string) =>
-    docker('ps', '-q', '--filter', `label=paas.owner=${platform.owner}`, '--filter', `label=paas.app=${app}`).split('\n').filter(Boolean);
+    docker('ps', '-q', '--filter', `label=paas.owner=${platform.owner}`, '--filter', `label=paas.app=${app}`, '--filter', 'label=paas.dyno').split('\n').filter(Boolean);
   const dynos = async (app: string) => (JSON.parse((await cli(app, 'ps', '--json')).stdout) as Array<{ dyno: string; state: string }>)
     .map((d) => `${d.dyno}:${d.state}`).sort();
 
