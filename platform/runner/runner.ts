@@ -71,6 +71,8 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
     }
   };
 
+  /** The engine's StartedAt of a container that was created but never started is its zero time. */
+  const neverStarted = (i: Instance) => !i.startedAt || i.startedAt.startsWith('0001-');
   const isGone = (id: string) => async () => !(await scheduler.get(id))?.running;
   /** Containers being stopped on purpose: their exit is not a crash. */
   const stopping = new Set<string>();
@@ -178,7 +180,9 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
       if (i.release === r?.version && wanted.has(i.dyno) && !keep.some((k) => k.dyno === i.dyno)) keep.push(i);
     }
     const strays = live.filter((i) => !keep.includes(i));
-    const dead = all.filter((i) => !i.running && !stopping.has(i.id));
+    // A one-off not started yet is its starter's (`paas run` creates, attaches, then starts): stopping
+    // it here would SIGTERM it a moment after it starts.
+    const dead = all.filter((i) => !i.running && !stopping.has(i.id) && !(ONE_OFF_TYPES.has(i.type) && neverStarted(i)));
 
     for (const d of dead.filter((d) => wanted.has(d.dyno) && d.release === r?.version)) {
       const next = crashes.delayBeforeNext(app.name, d.dyno);
