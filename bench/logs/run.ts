@@ -22,19 +22,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { startPlatform, type RunningPlatform } from '../../test/helpers/platform-process.ts';
+import { numberOption } from '../args.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const arg = (name: string, fallback: number, max: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  const n = i > 0 ? Number(process.argv[i + 1]) : fallback;
-  return Math.min(Math.max(Number.isFinite(n) ? n : fallback, 1), max);
-};
-const WRITERS = arg('writers', 4, 8);
-const RATE = arg('rate', 5000, 50_000);
-const DURATION = arg('duration', 10, 60);
-const RUNS = arg('runs', 3, 5);
+const WRITERS = numberOption('writers', 4, 1, 8);
+const RATE = numberOption('rate', 5000, 1, 50_000);
+const DURATION = numberOption('duration', 10, 1, 60);
+const RUNS = numberOption('runs', 3, 1, 5);
 /** Seconds from setting START_AT to the writers' start: a release, then N containers started. */
-const LEAD = arg('lead', 25, 120);
+const LEAD = numberOption('lead', 25, 1, 120);
 const APP = 'logbench';
 
 interface Sink {

@@ -35,15 +35,11 @@ import http from 'node:http';
 import path from 'node:path';
 import { startPlatform, paas, type RunningPlatform } from '../../test/helpers/platform-process.ts';
 import { addRemote, commitAll, fixtureRepo } from '../../test/helpers/git-app.ts';
+import { numberOption } from '../args.ts';
 
-const arg = (name: string, fallback: number, max: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  const n = i > 0 ? Number(process.argv[i + 1]) : fallback;
-  return Math.min(Math.max(Number.isFinite(n) ? n : fallback, 0), max);
-};
-const COLD = arg('cold', 3, 5);
-const WARM = arg('warm', 5, 10);
-const POLL_MS = Math.max(arg('poll-ms', 20, 1000), 5);
+const COLD = numberOption('cold', 3, 0, 5);
+const WARM = numberOption('warm', 5, 0, 10);
+const POLL_MS = numberOption('poll-ms', 20, 5, 1000);
 const PUSH_TIMEOUT_MS = 300_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -22,18 +22,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { numberOption, option } from '../args.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-};
-const DURATION = Math.min(Math.max(Number(arg('duration', '10')), 1), 60);
-const RUNS = Math.min(Math.max(Number(arg('runs', '3')), 1), 9);
-const CONNECTIONS = Math.min(Math.max(Number(arg('connections', '50')), 1), 1000);
-const ONLY = new Set(arg('only', 'http,apps,ws').split(','));
+const DURATION = numberOption('duration', 10, 1, 60);
+const RUNS = numberOption('runs', 3, 1, 9);
+const CONNECTIONS = numberOption('connections', 50, 1, 1000);
+const ONLY = new Set((option('only') ?? 'http,apps,ws').split(','));
 const WS_CONNECTIONS = 1000;
 const WS_ROUNDS = 10;
 

@@ -11,14 +11,10 @@
 import fs from 'node:fs';
 import crypto from 'node:crypto';
 import { createDocker, STACK_IMAGE } from '../../platform/docker.ts';
+import { numberOption } from '../args.ts';
 
-const arg = (name: string, fallback: number, max: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  const n = i > 0 ? Number(process.argv[i + 1]) : fallback;
-  return Number.isInteger(n) && n > 0 ? Math.min(n, max) : fallback;
-};
-const N = arg('n', 9, 30);
-const RUNS = arg('runs', 3, 10);
+const N = numberOption('n', 9, 1, 30);
+const RUNS = numberOption('runs', 3, 1, 10);
 const LABEL = { 'paas.bench': 'engine-start' };
 const load1 = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
