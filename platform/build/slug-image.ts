@@ -49,17 +49,17 @@ export async function slugImage(p: Platform, app: App, builder: Docker.Container
       base = existing.Id;
       continue;
     }
-    const bytes = await commitLayer(p, app, builder, `/layers/${layer.index}/app`, base, layerTag);
-    out(`       ${layer.dir}: new layer, ${megabytes(bytes)}`);
-    base = (await p.docker.getImage(layerTag).inspect()).Id;
+    const committed = await commitLayer(p, app, builder, `/layers/${layer.index}/app`, base, layerTag);
+    out(`       ${layer.dir}: new layer, ${megabytes(committed.bytes)}`);
+    base = committed.id;
   }
-  const bytes = await commitLayer(p, app, builder, '/app', base, tag);
-  out(`       app: ${megabytes(bytes)}`);
-  return (await p.docker.getImage(tag).inspect()).Id;
+  const committed = await commitLayer(p, app, builder, '/app', base, tag);
+  out(`       app: ${megabytes(committed.bytes)}`);
+  return committed.id;
 }
 
-/** Copies `path` of the builder (a directory named `app`) to `/app` on `base`, committed as `tag`; returns the bytes copied. */
-async function commitLayer(p: Platform, app: App, builder: Docker.Container, path: string, base: string, tag: string): Promise<number> {
+/** Copies `path` of the builder (a directory named `app`) to `/app` on `base`, committed as `tag`: the new image's id and the bytes copied. */
+async function commitLayer(p: Platform, app: App, builder: Docker.Container, path: string, base: string, tag: string): Promise<{ id: string; bytes: number }> {
   const container = await p.docker.createContainer({ Image: base, User: '1000:1000', WorkingDir: '/app', Labels: imageLabels(p.owner, app) });
   try {
     let bytes = 0;
@@ -68,8 +68,8 @@ async function commitLayer(p: Platform, app: App, builder: Docker.Container, pat
     (await builder.getArchive({ path })).pipe(counted);
     await container.putArchive(counted, { path: '/' });
     const colon = tag.lastIndexOf(':');
-    await container.commit({ repo: tag.slice(0, colon), tag: tag.slice(colon + 1) });
-    return bytes;
+    const { Id } = (await container.commit({ repo: tag.slice(0, colon), tag: tag.slice(colon + 1) })) as { Id: string };
+    return { id: Id, bytes };
   } finally {
     void container.remove({ force: true }).catch(() => {});
   }
