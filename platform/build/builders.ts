@@ -8,6 +8,8 @@ import { BUILDER_IMAGE } from '../docker.ts';
 const cacheVolume = (p: Platform, app: App) => `paas-cache-${p.owner}-${app.name}`;
 const standbyName = (p: Platform, app: App) => `paas-builder-${p.owner}-${app.name}`;
 const pending = new Map<string, Promise<void>>();
+/** The builder each app's current build took: dropped by `recycle` once the push is over. */
+const taken = new Map<string, Docker.Container>();
 
 /**
  * Builder containers for an app's buildpack builds. Starting a container costs the engine a second
@@ -18,26 +20,28 @@ const pending = new Map<string, Promise<void>>();
 export const builders = {
   /** A started builder for this build, waiting for its input on stdin. */
   async take(p: Platform, app: App): Promise<Docker.Container> {
-    await pending.get(standbyName(p, app));
-    const standby = p.docker.getContainer(standbyName(p, app));
-    const [info, image] = await Promise.all([standby.inspect().catch(() => undefined), p.docker.getImage(BUILDER_IMAGE).inspect()]);
-    if (info?.State.Running && info.Image === image.Id) {
-      await standby.rename({ name: `paas-build-${crypto.randomBytes(6).toString('hex')}` });
-      return p.docker.getContainer(info.Id); // (by id: `standby` is its old name)
-    }
-    if (info) await standby.remove({ force: true }).catch(() => {});
-    const container = await create(p, app, `paas-build-${crypto.randomBytes(6).toString('hex')}`);
-    await container.start();
+    const container = await startedBuilder(p, app);
+    taken.set(standbyName(p, app), container);
     return container;
   },
 
-  /** Starts the app's next builder in the background. */
-  prepare(p: Platform, app: App): void {
-    const done = create(p, app, standbyName(p, app))
+  /**
+   * Once the push is over (released or failed): removes the builder the build took and starts the
+   * app's next one, in the background. Not sooner: dropping a builder's writable layer (the whole
+   * slug and more) and starting a container each hold the engine for a second, and the new
+   * release's web container is starting meanwhile. A push that took no builder leaves nothing.
+   */
+  recycle(p: Platform, app: App): void {
+    const name = standbyName(p, app);
+    const used = taken.get(name);
+    if (!used) return;
+    taken.delete(name);
+    void used.remove({ force: true }).catch(() => {});
+    const done = create(p, app, name)
       .then((c) => c.start())
       .catch(() => {}) // a missing standby only costs the next build the start-up
-      .finally(() => pending.delete(standbyName(p, app)));
-    pending.set(standbyName(p, app), done);
+      .finally(() => pending.delete(name));
+    pending.set(name, done);
   },
 
   /** Removes the app's standby builder and build cache (the app is being destroyed). */
@@ -57,6 +61,20 @@ export const builders = {
     return removed;
   },
 };
+
+async function startedBuilder(p: Platform, app: App): Promise<Docker.Container> {
+  await pending.get(standbyName(p, app));
+  const standby = p.docker.getContainer(standbyName(p, app));
+  const [info, image] = await Promise.all([standby.inspect().catch(() => undefined), p.docker.getImage(BUILDER_IMAGE).inspect()]);
+  if (info?.State.Running && info.Image === image.Id) {
+    await standby.rename({ name: `paas-build-${crypto.randomBytes(6).toString('hex')}` });
+    return p.docker.getContainer(info.Id); // (by id: `standby` is its old name)
+  }
+  if (info) await standby.remove({ force: true }).catch(() => {});
+  const container = await create(p, app, `paas-build-${crypto.randomBytes(6).toString('hex')}`);
+  await container.start();
+  return container;
+}
 
 async function create(p: Platform, app: App, name: string): Promise<Docker.Container> {
   await p.docker.createVolume({ Name: cacheVolume(p, app), Labels: { 'paas.app': app.name, 'paas.owner': p.owner } });

@@ -30,31 +30,25 @@ async function* concat(opens: (() => AsyncIterable<unknown>)[]) {
 export async function buildpackBuild(p: Platform, app: App, source: Source, config: Record<string, string>, tag: string, out: (line: string) => void) {
   const envFiles = Object.fromEntries(Object.entries(config).map(([k, v]) => [`env/${k}`, { content: v, mode: 0o600 }]));
   const container = await builders.take(p, app);
-  try {
-    // Everything the build needs arrives on stdin as concatenated tars: far cheaper than the engine's
-    // archive upload, which mounts the container's filesystem for each call.
-    const input = Readable.from(
-      concat([
-        () => tarFs.pack(buildpacksDir, { map: (h) => ({ ...h, name: `buildpacks/${h.name}` }) }),
-        () => smallTar({ 'build-driver.sh': { content: driver, mode: 0o755 }, ...envFiles }) as AsyncIterable<unknown>,
-        () => archive(source, 'app/'),
-      ]),
-    );
-    let verdict = '';
-    const line = (text: string) => (text.startsWith(VERDICT) ? (verdict = text.slice(VERDICT.length)) : out(text));
-    const code = await runToExit(p.docker, container, line, Infinity, { stdin: input, running: true });
-    if (code !== 0) throw new PlatformError(422, 'build_failed', `Build failed (the buildpack exited with ${code}); the running release is unchanged`);
+  // Everything the build needs arrives on stdin as concatenated tars: far cheaper than the engine's
+  // archive upload, which mounts the container's filesystem for each call.
+  const input = Readable.from(
+    concat([
+      () => tarFs.pack(buildpacksDir, { map: (h) => ({ ...h, name: `buildpacks/${h.name}` }) }),
+      () => smallTar({ 'build-driver.sh': { content: driver, mode: 0o755 }, ...envFiles }) as AsyncIterable<unknown>,
+      () => archive(source, 'app/'),
+    ]),
+  );
+  let verdict = '';
+  const line = (text: string) => (text.startsWith(VERDICT) ? (verdict = text.slice(VERDICT.length)) : out(text));
+  const code = await runToExit(p.docker, container, line, Infinity, { stdin: input, running: true });
+  if (code !== 0) throw new PlatformError(422, 'build_failed', `Build failed (the buildpack exited with ${code}); the running release is unchanged`);
 
-    const result = await readTarFiles(Readable.from([Buffer.from(verdict, 'base64')]));
-    const buildpack = (result.get('build-result/buildpack') ?? 'unknown').trim();
-    const defaultTypes = parseReleaseYaml(result.get('build-result/release.yml') ?? '');
+  const result = await readTarFiles(Readable.from([Buffer.from(verdict, 'base64')]));
+  const buildpack = (result.get('build-result/buildpack') ?? 'unknown').trim();
+  const defaultTypes = parseReleaseYaml(result.get('build-result/release.yml') ?? '');
 
-    out('-----> Building the run image');
-    const digest = await slugImage(p, app, container, parseLayers(result.get('build-result/layers') ?? ''), tag, out);
-    return { digest, buildpack, defaultTypes: defaultTypes as Record<string, string | null> };
-  } finally {
-    // In the background: dropping the builder's writable layer (the whole slug and more) takes seconds.
-    void container.remove({ force: true }).catch(() => {});
-    builders.prepare(p, app);
-  }
+  out('-----> Building the run image');
+  const digest = await slugImage(p, app, container, parseLayers(result.get('build-result/layers') ?? ''), tag, out);
+  return { digest, buildpack, defaultTypes: defaultTypes as Record<string, string | null> };
 }
