@@ -3,6 +3,8 @@ import type Docker from 'dockerode';
 import type { Instance, InstanceSpec, Scheduler } from './scheduler.ts';
 import { FrameSplitter, runToExit } from '../container-io.ts';
 import { PlatformError } from '../errors.ts';
+import { startSlot } from './start-slots.ts';
+import { HARDENED, isSandbox, sandboxPool, type Sandbox } from './sandboxes.ts';
 
 const network = (app: string) => `paas-app-${app}`;
 
@@ -26,29 +28,9 @@ function engineDown(err: unknown): boolean {
   return ['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE'].includes(e?.code ?? '') || /shutting down|socket hang up/i.test(e?.message ?? '');
 }
 
-/**
- * Container starts in flight on the engine at once. Measured (bench/zero-downtime/engine-start.ts,
- * 9 containers, 2 cores): all at once, the first is running after ~6 s and the last after ~8.7 s;
- * 3 at a time, the first after ~2 s and the last after ~7.4 s. Creating stays fully parallel.
- */
-const STARTS_AT_ONCE = 3;
-let starting = 0;
-const startQueue: Array<() => void> = [];
-async function startSlot<T>(task: () => Promise<T>): Promise<T> {
-  // A finishing start hands its slot straight to the next in line, so the count never overshoots.
-  if (starting >= STARTS_AT_ONCE) await new Promise<void>((r) => startQueue.push(r));
-  else starting++;
-  try {
-    return await task();
-  } finally {
-    const next = startQueue.shift();
-    if (next) next();
-    else starting--;
-  }
-}
-
 /** `owner` tells this platform's containers from another's on the same engine (say, a test run's). */
 export function dockerScheduler(docker: Docker, owner: string): Scheduler {
+  const sandboxes = sandboxPool(docker, owner);
   /**
    * Each app's network, made once: concurrent starts (a scale to 10) share one lookup, and
    * CheckDuplicate keeps the engine from making a second network of the same name.
@@ -74,24 +56,29 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
     return ready;
   };
 
-  const toInstance = (info: Docker.ContainerInspectInfo): Instance => {
+  /** A container's own address on its network (a sandbox's, or a dyno's without one). */
+  const addressOf = (networks: Record<string, { IPAddress: string }> | undefined) => Object.values(networks ?? {}).map((n) => n.IPAddress).find(Boolean);
+
+  /** `sandbox`: the network the dyno joined, if it joined one (gone: the dyno is cut off, as good as dead). */
+  const toInstance = (info: Docker.ContainerInspectInfo, sandbox?: { running: boolean; ip: string | undefined }): Instance => {
     const labels = info.Config.Labels ?? {};
-    const nets = info.NetworkSettings.Networks ?? {};
-    const ip = Object.values(nets).map((n) => n.IPAddress).find(Boolean);
+    const ip = labels['paas.sandbox'] ? sandbox?.ip : addressOf(info.NetworkSettings.Networks);
+    const running = info.State.Running && (!labels['paas.sandbox'] || !!sandbox?.running);
     return {
       id: info.Id,
       app: labels['paas.app'],
       release: Number(labels['paas.release']),
       type: labels['paas.process'],
       dyno: labels['paas.dyno'],
-      running: info.State.Running,
-      exitCode: info.State.Running ? undefined : info.State.ExitCode,
+      running,
+      exitCode: running ? undefined : info.State.ExitCode,
       ip: ip || undefined,
       startedAt: info.State.StartedAt,
     };
   };
 
-  const create = async (spec: InstanceSpec, io: { tty?: boolean; stdin?: boolean } = {}): Promise<Docker.Container> => {
+  const create = async (spec: InstanceSpec, io: { tty?: boolean; stdin?: boolean } = {}, sandbox?: Sandbox): Promise<Docker.Container> => {
+    if (sandbox) return createIn(`container:${sandbox.id}`, spec, io, { 'paas.sandbox': sandbox.id });
     const net = await ensureNetwork(spec.app);
     try {
       return await createIn(net, spec, io);
@@ -102,7 +89,7 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
     }
   };
 
-  const createIn = (net: string, spec: InstanceSpec, io: { tty?: boolean; stdin?: boolean }) =>
+  const createIn = (net: string, spec: InstanceSpec, io: { tty?: boolean; stdin?: boolean }, labels: Record<string, string> = {}) =>
     docker.createContainer({
       Tty: io.tty ?? false,
       OpenStdin: io.stdin ?? false,
@@ -113,17 +100,13 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
       Cmd: cmd(spec.command),
       Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
       User: '1000:1000',
-      Labels: { 'paas.app': spec.app, 'paas.release': String(spec.release), 'paas.process': spec.type, 'paas.dyno': spec.dyno, 'paas.owner': owner },
+      Labels: { 'paas.app': spec.app, 'paas.release': String(spec.release), 'paas.process': spec.type, 'paas.dyno': spec.dyno, 'paas.owner': owner, ...labels },
       HostConfig: {
+        ...HARDENED,
         NetworkMode: net,
-        Init: true,
-        CapDrop: ['ALL'],
-        SecurityOpt: ['no-new-privileges'],
-        Privileged: false,
         Memory: spec.memoryMb * 1024 * 1024,
         MemorySwap: spec.memoryMb * 1024 * 1024,
         PidsLimit: 512,
-        RestartPolicy: { Name: 'no' },
         LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
       },
     });
@@ -131,13 +114,18 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
   return {
     async start(spec) {
       let container: Docker.Container | undefined;
+      let sandbox: Sandbox | undefined;
       try {
-        container = await create(spec);
+        const net = await ensureNetwork(spec.app);
+        sandbox = await sandboxes.take(spec.app);
+        container = await create(spec, {}, sandbox);
         await startSlot(() => container!.start());
-        return toInstance(await container.inspect());
+        sandboxes.refill(spec.app, net);
+        return toInstance(await container.inspect(), sandbox && { running: true, ip: sandbox.ip });
       } catch (err) {
         // A container that never ran is nobody's dyno: do not leave it for the next pass to count as a crash.
         await container?.remove({ force: true }).catch(() => {});
+        if (sandbox) await sandboxes.remove(sandbox.id);
         if (engineDown(err)) throw new PlatformError(503, 'engine_unavailable', `the Docker engine is not answering (${(err as Error).message})`);
         throw err;
       }
@@ -153,14 +141,21 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
     },
 
     async list(app) {
-      const filters = { label: [`paas.owner=${owner}`, 'paas.dyno', ...(app ? [`paas.app=${app}`] : [])] };
+      const filters = { label: [`paas.owner=${owner}`, ...(app ? [`paas.app=${app}`] : [])] };
       const summaries = await docker.listContainers({ all: true, filters: JSON.stringify(filters) });
-      const infos = await Promise.all(summaries.map((s) => docker.getContainer(s.Id).inspect().catch(() => undefined)));
-      return infos.filter((i): i is Docker.ContainerInspectInfo => !!i).map(toInstance);
+      const held = new Map(summaries.filter((s) => isSandbox(s.Labels)).map((s) => [s.Id, { running: s.State === 'running', ip: addressOf(s.NetworkSettings.Networks) }]));
+      for (const id of sandboxes.orphans(summaries)) void sandboxes.remove(id);
+      const dynos = summaries.filter((s) => s.Labels['paas.dyno']);
+      const infos = await Promise.all(dynos.map((s) => docker.getContainer(s.Id).inspect().catch(() => undefined)));
+      return infos.filter((i): i is Docker.ContainerInspectInfo => !!i).map((i) => toInstance(i, held.get(i.Config.Labels?.['paas.sandbox'] ?? '')));
     },
 
     async get(id) {
-      return docker.getContainer(id).inspect().then(toInstance, () => undefined);
+      const info = await docker.getContainer(id).inspect().catch(() => undefined);
+      if (!info) return undefined;
+      const held = info.Config.Labels?.['paas.sandbox'];
+      const sandbox = held ? await docker.getContainer(held).inspect().catch(() => undefined) : undefined;
+      return toInstance(info, sandbox && { running: sandbox.State.Running, ip: addressOf(sandbox.NetworkSettings.Networks) });
     },
 
     watchExits(onExit) {
@@ -178,7 +173,8 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
                 const event = JSON.parse(rest.slice(0, nl));
                 rest = rest.slice(nl + 1);
                 const app = event?.Actor?.Attributes?.['paas.app'];
-                if (app && event?.Actor?.Attributes?.['paas.dyno']) onExit(app);
+                // A sandbox's end is its dyno's: the dyno has lost its network.
+                if (app && (event?.Actor?.Attributes?.['paas.dyno'] || isSandbox(event?.Actor?.Attributes))) onExit(app);
               }
             }
           } catch {
@@ -196,8 +192,10 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
 
     async stop(id, graceSeconds) {
       const container = docker.getContainer(id);
+      const sandbox = (await container.inspect().catch(() => undefined))?.Config.Labels?.['paas.sandbox'];
       await container.stop({ t: graceSeconds }).catch(() => {});
       await container.remove({ force: true }).catch(() => {});
+      if (sandbox) await sandboxes.remove(sandbox);
     },
 
     async attach(spec, tty) {
@@ -225,6 +223,10 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
         await docker.getContainer(inst.id).remove({ force: true }).catch(() => {});
         removed.push(`container ${inst.dyno} (v${inst.release})`);
       }
+      await sandboxes.idle(app);
+      const held = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`paas.owner=${owner}`, `paas.app=${app}`, 'paas.role=sandbox'] }) });
+      for (const s of held) await sandboxes.remove(s.Id);
+      if (held.length) removed.push(`${held.length} network sandbox${held.length === 1 ? '' : 'es'}`);
       networks.delete(network(app));
       const nets = await docker.listNetworks({ filters: JSON.stringify({ name: [network(app)] }) });
       for (const n of nets.filter((n) => n.Name === network(app))) {

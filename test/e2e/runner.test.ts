@@ -90,19 +90,51 @@ describe('runner', () => {
     expect((await cli('ps:scale', 'crasher=0')).code).toBe(0);
   });
 
-  it('runs every container hardened', async () => {
-    const [id] = containers();
-    const info = JSON.parse(docker('inspect', id))[0];
-    expect(info.Config.User).toBe('1000:1000');
-    expect(info.HostConfig.Privileged).toBe(false);
-    expect(info.HostConfig.CapDrop).toEqual(['ALL']);
-    expect(info.HostConfig.SecurityOpt).toContain('no-new-privileges');
-    expect(info.HostConfig.Memory).toBe(512 * 1024 * 1024);
-    expect(info.HostConfig.PidsLimit).toBeGreaterThan(0);
-    expect(info.HostConfig.Binds ?? []).toEqual([]);
-    expect(info.Mounts).toEqual([]);
-    expect(info.HostConfig.NetworkMode).toBe(`paas-app-${APP}`);
-    for (const label of ['paas.app', 'paas.release', 'paas.process', 'paas.dyno']) expect(info.Config.Labels[label]).toBeTruthy();
+  it('runs every container hardened, its network sandbox too', async () => {
+    const inspect = (id: string) => JSON.parse(docker('inspect', id))[0];
+    const hardened = (info: { Config: { User: string }; HostConfig: Record<string, unknown>; Mounts: unknown[] }, memoryMb: number) => {
+      expect(info.Config.User).toBe('1000:1000');
+      expect(info.HostConfig.Privileged).toBe(false);
+      expect(info.HostConfig.CapDrop).toEqual(['ALL']);
+      expect(info.HostConfig.SecurityOpt).toContain('no-new-privileges');
+      expect(info.HostConfig.Memory).toBe(memoryMb * 1024 * 1024);
+      expect(info.HostConfig.PidsLimit).toBeGreaterThan(0);
+      expect(info.HostConfig.Binds ?? []).toEqual([]);
+      expect(info.Mounts).toEqual([]);
+    };
+    // The app keeps a spare network sandbox started; a restart's new web process takes it.
+    await waitFor(async () => (docker('ps', '-q', '--filter', `name=paas-spare-${platform.owner}-${APP}`) ? true : undefined), 30_000, () => platform.output());
+    expect((await cli('ps:restart', 'web')).code).toBe(0);
+    // Each on the app's own network: directly, or through the sandbox holding its network namespace.
+    let sandboxed = 0;
+    for (const id of containers()) {
+      const info = inspect(id);
+      hardened(info, 512);
+      for (const label of ['paas.app', 'paas.release', 'paas.process', 'paas.dyno']) expect(info.Config.Labels[label]).toBeTruthy();
+      const sandbox = info.Config.Labels['paas.sandbox'];
+      if (!sandbox) {
+        expect(info.HostConfig.NetworkMode).toBe(`paas-app-${APP}`);
+        continue;
+      }
+      sandboxed++;
+      expect(info.HostConfig.NetworkMode).toBe(`container:${sandbox}`);
+      const held = inspect(sandbox);
+      hardened(held, 16);
+      expect(held.HostConfig.NetworkMode).toBe(`paas-app-${APP}`);
+      expect(held.Config.Labels['paas.app']).toBe(APP);
+    }
+    expect(sandboxed).toBeGreaterThan(0);
+  });
+
+  it('replaces a web process whose network sandbox was killed', async () => {
+    const id = containers().find((c) => JSON.parse(docker('inspect', c))[0].Config.Labels['paas.sandbox']);
+    expect(id).toBeTruthy();
+    docker('kill', JSON.parse(docker('inspect', id!))[0].Config.Labels['paas.sandbox']);
+    await waitFor(async () => {
+      const now = containers();
+      return now.length === 1 && !now.some((c) => id!.startsWith(c)) && (await routerGet(platform, `${APP}.localhost`)).status === 200 ? true : undefined;
+    }, 60_000, () => `${containers().join(',')} (sandbox of ${id} killed)\n${platform.output()}`);
+    expect((await routerGet(platform, `${APP}.localhost`)).body).toContain('hello from env-app');
   });
 
   it('fails a deploy whose web never binds $PORT within the app’s boot timeout and keeps the previous release', async () => {
