@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { corkForTurn } from './cork.ts';
 import { ChunkedReader, HeadError, headEnd, parseResponseHead, type ResponseHead } from './http1.ts';
 
 /** Error code of a backend connection that did not complete within connectTimeoutMs (Heroku H19). */
@@ -94,11 +95,13 @@ export class BackendConnection {
     this.requestDone = requestDone;
     this.keep = true;
     if (this.state === S.Idle) this.state = S.Head;
+    corkForTurn(this.socket);
     this.socket.write(head, 'latin1');
   }
 
   /** Request body bytes (already framed as the client framed them). */
   write(data: Buffer): boolean {
+    corkForTurn(this.socket);
     return this.socket.write(data);
   }
 

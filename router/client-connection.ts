@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import { now } from './clock.ts';
+import { corkForTurn, flushCorked } from './cork.ts';
 import { ConnectionCache } from './context.ts';
 import { ChunkedReader, HeadError, headEnd, parseRequestHead, type RequestHead } from './http1.ts';
 
@@ -94,7 +95,9 @@ export class ClientRequest {
   /** Write response bytes to the client. Returns false when the client is not keeping up. */
   write(data: Buffer | string): boolean {
     this.bytesWritten += data.length; // strings here are latin1: one byte per character
-    return this.conn.socket.write(data, 'latin1');
+    const socket = this.conn.socket;
+    corkForTurn(socket);
+    return socket.write(data, 'latin1');
   }
 
   /** The response is complete: the connection serves the next request, or closes if `keepAlive` is false. */
@@ -144,8 +147,14 @@ export class ClientConnection {
     socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('error', () => socket.destroy());
     // A client that half-closes gets no more answers (as with node:http): treat it as gone.
-    socket.on('end', () => socket.destroy());
+    socket.on('end', () => this.cut());
     socket.once('close', () => this.onClose());
+  }
+
+  /** Close the connection at once; what was already written to it still goes out. */
+  cut(): void {
+    flushCorked(this.socket);
+    this.socket.destroy();
   }
 
   /** No request in progress and nothing buffered: safe to close. */

@@ -62,6 +62,8 @@ class WebRequest implements ExchangeHooks, RequestOwner, Expiring {
   private dechunk: ChunkedReader | undefined;
   private rechunk = false;
   private keepAlive = false;
+  /** The backend socket, while paused for a client slower than the app. */
+  private pausedBackend: net.Socket | undefined;
   // Deadlines' links (declared here so that every WebRequest keeps one shape).
   deadlineAt = -1;
   deadlinePrev: Expiring | undefined = undefined;
@@ -212,18 +214,27 @@ class WebRequest implements ExchangeHooks, RequestOwner, Expiring {
       ok = req.write(withHead(this.respHead, data));
       this.respHead = undefined;
     } else ok = req.write(dechunk || rechunk ? data : Buffer.from(data));
-    const backend = this.attempt!.conn!.socket;
-    if (!ok && !backend.isPaused()) {
+    if (!ok && !this.pausedBackend) {
       // The client is slower than the app: stop reading from the app until it catches up.
+      const backend = this.attempt!.conn!.socket;
+      this.pausedBackend = backend;
       backend.pause();
-      this.socket.once('drain', () => backend.resume());
+      this.socket.once('drain', () => this.resumeBackend());
     }
+  }
+
+  /** The client caught up, or the response is complete (its connection must go back to the pool reading). */
+  private resumeBackend(): void {
+    const backend = this.pausedBackend;
+    this.pausedBackend = undefined;
+    backend?.resume();
   }
 
   onEnd(): void {
     const { req } = this;
     if (this.respHead !== undefined) req.write(this.respHead);
     if (this.rechunk) req.write('0\r\n\r\n');
+    this.resumeBackend();
     const a = this.attempt!;
     if (a.dead) return;
     a.dead = true;
@@ -241,7 +252,7 @@ class WebRequest implements ExchangeHooks, RequestOwner, Expiring {
       this.line.desc ??= 'Server Request Interrupted';
       this.abandon(a);
       this.log();
-      this.socket.destroy();
+      this.req.conn.cut();
       return;
     }
     this.abandon(a);
@@ -290,7 +301,7 @@ class WebRequest implements ExchangeHooks, RequestOwner, Expiring {
     if (req.bytesWritten > 0) {
       // Mid-response there is no room for a page: cut the client off.
       this.log();
-      this.socket.destroy();
+      this.req.conn.cut();
       return;
     }
     // An unread request body (or a draining router) means this connection cannot carry another request.

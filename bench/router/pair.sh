@@ -1,7 +1,8 @@
 #!/bin/bash
 # Two versions of the router side by side (docs/BENCHMARKS.md, "Router", run F): both listen at
 # once in front of one tiny app, and wrk alternates between them (order swapped every round), so
-# that background load hits both alike. Prints CPU-seconds per 10,000 requests and req/s per round.
+# that background load hits both alike. Prints CPU-seconds per 10,000 requests and req/s per round,
+# then their medians and the median of B/A within a round.
 #
 #   bench/router/pair.sh ROUNDS SECONDS DIR_A DIR_B
 #
@@ -39,4 +40,9 @@ run 18091 "$PB" >/dev/null
 for i in $(seq "$ROUNDS"); do
   if [ $((i % 2)) = 1 ]; then a=$(run 18090 "$PA"); b=$(run 18091 "$PB"); else b=$(run 18091 "$PB"); a=$(run 18090 "$PA"); fi
   echo "round $i load $(cut -d' ' -f1 /proc/loadavg)  A $a  B $b"
-done
+done | tee "$W/rounds"
+# Medians over the rounds, and of B/A within each round (the pairing is what cancels the noise).
+awk '{ca[NR]=$6; ra[NR]=$7; cb[NR]=$9; rb[NR]=$10; cr[NR]=$9/$6; rr[NR]=$10/$7}
+  function med(x, n,  i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }
+    return n % 2 ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2 }
+  END { n = NR; printf "median  A %.3f CPU-s/10k %.0f req/s  B %.3f CPU-s/10k %.0f req/s  B/A: CPU %.3f, req/s %.3f\n", med(ca, n), med(ra, n), med(cb, n), med(rb, n), med(cr, n), med(rr, n) }' "$W/rounds"
