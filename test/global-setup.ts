@@ -23,7 +23,7 @@ export async function teardown(): Promise<void> {
   const docker = createDocker();
   for (const owner of owners) {
     const filters = JSON.stringify({ label: [`paas.owner=${owner}`] });
-    for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+    for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {});
     for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => {});
     await removeImages(docker, [`paas.owner=${owner}`]).catch((err) => console.error(`test teardown: ${err.message}`));
     for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) await docker.getVolume(v.Name).remove({ force: true }).catch(() => {});

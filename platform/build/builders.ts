@@ -36,7 +36,7 @@ export const builders = {
     const used = taken.get(name);
     if (!used) return;
     taken.delete(name);
-    void used.remove({ force: true }).catch(() => {});
+    void used.remove({ force: true, v: true }).catch(() => {});
     const done = create(p, app, name)
       .then((c) => c.start())
       .catch(() => {}) // a missing standby only costs the next build the start-up
@@ -56,7 +56,7 @@ export const builders = {
         if ((err as { statusCode?: number }).statusCode !== 404) throw err;
       }
     };
-    await remove(`standby builder ${standbyName(p, app)}`, () => p.docker.getContainer(standbyName(p, app)).remove({ force: true }));
+    await remove(`standby builder ${standbyName(p, app)}`, () => p.docker.getContainer(standbyName(p, app)).remove({ force: true, v: true }));
     await remove(`build cache volume ${cacheVolume(p, app)}`, () => p.docker.getVolume(cacheVolume(p, app)).remove({ force: true }));
     return removed;
   },
@@ -70,7 +70,7 @@ async function startedBuilder(p: Platform, app: App): Promise<Docker.Container> 
     await standby.rename({ name: `paas-build-${crypto.randomBytes(6).toString('hex')}` });
     return p.docker.getContainer(info.Id); // (by id: `standby` is its old name)
   }
-  if (info) await standby.remove({ force: true }).catch(() => {});
+  if (info) await standby.remove({ force: true, v: true }).catch(() => {});
   const container = await create(p, app, `paas-build-${crypto.randomBytes(6).toString('hex')}`);
   await container.start();
   return container;
@@ -85,6 +85,10 @@ async function create(p: Platform, app: App, name: string): Promise<Docker.Conta
     Cmd: ['bash', '-c', 'tar -x -i -C / && exec bash /build-driver.sh'],
     OpenStdin: true,
     StdinOnce: true,
+    // BUILD_DIR (/app) on a volume of its own, removed with the builder: a buildpack writes thousands
+    // of files (npm alone is ~2,000), and creating them on the container's overlay filesystem took
+    // 0.5-1 s here against 0.2 s on a plain directory.
+    Volumes: { '/app': {} },
     Labels: { 'paas.app': app.name, 'paas.owner': p.owner, 'paas.role': 'build' },
     HostConfig: { Binds: [`${cacheVolume(p, app)}:/cache`], Memory: 2048 * 1024 * 1024, PidsLimit: 4096 },
   });

@@ -3,8 +3,12 @@
 # config as env/KEY files and the source as app/ from stdin): picks buildpacks (BUILDPACK_URL, .buildpacks, else the first built-in
 # whose bin/detect says yes), runs bin/compile and bin/release, and leaves their verdict in /build-result.
 set -euo pipefail
-BUILD_DIR=/app CACHE_DIR=/cache ENV_DIR=/env
+BUILD_DIR=/app CACHE_DIR=/cache ENV_DIR=/env SLUG=/app/.paas-slug
 mkdir -p /build-result "$CACHE_DIR" "$ENV_DIR"
+if [ -e "$SLUG" ]; then
+  echo " !     ${SLUG#/app/} is reserved for the platform's own use: remove it from the repository" >&2
+  exit 1
+fi
 BUILDPACK_URL=$(cat "$ENV_DIR/BUILDPACK_URL" 2>/dev/null || true)
 
 fetch_buildpack() { # URL or built-in name → directory
@@ -49,25 +53,31 @@ for bp in "${buildpacks[@]}"; do
   if [ -x "$bp/bin/release" ]; then "$bp/bin/release" "$BUILD_DIR" > /build-result/release.yml; fi
 done
 (IFS=,; echo "${names[*]}") > /build-result/buildpack
-chown -R 1000:1000 "$BUILD_DIR"
 
-# Slug layers: the big directories that rarely change (a runtime, installed dependencies) move to
-# /layers/N/app/DIR, each to become an image layer of its own that the next build reuses while its
+# The slug is taken apart inside BUILD_DIR, which is a volume of its own: moves are renames, not
+# copies. $SLUG/N/app holds the big directories that rarely change (a runtime, installed
+# dependencies), each to become an image layer of its own that the next build reuses while its
 # fingerprint holds: every file's name, size, mtime, mode and owner (rsync's quick check), every
 # other entry's name, type, mode, owner and link target (a buildpack recreates its directories and
-# symlinks on each build). /build-result/layers lists "N FINGERPRINT DIR" in stacking order.
-n=0
+# symlinks on each build). $SLUG/rest/app is everything else, the top layer. /build-result/layers
+# lists "N FINGERPRINT DIR" in stacking order. (platform/build/slug-image.ts reads these paths.)
+layers=()
 for dir in .heroku node_modules .venv; do
   [ -d "$BUILD_DIR/$dir" ] && [ ! -L "$BUILD_DIR/$dir" ] || continue
-  mkdir -p "/layers/$n/app"
-  chown 1000:1000 "/layers/$n/app"
-  mv "$BUILD_DIR/$dir" "/layers/$n/app/"
-  fingerprint=$(cd "/layers/$n/app" && {
+  mkdir -p "$SLUG/${#layers[@]}/app"
+  mv "$BUILD_DIR/$dir" "$SLUG/${#layers[@]}/app/"
+  layers+=("$dir")
+done
+mkdir -p "$SLUG/rest/app"
+find "$BUILD_DIR" -mindepth 1 -maxdepth 1 ! -name "${SLUG##*/}" -exec mv -t "$SLUG/rest/app/" {} +
+chown -R 1000:1000 "$SLUG"
+touch /build-result/layers
+for n in "${!layers[@]}"; do
+  fingerprint=$(cd "$SLUG/$n/app" && {
     find . -type f -printf '%P f %s %T@ %m %U\0'
     find . ! -type f -printf '%P %y %m %U %l\0'
   } | LC_ALL=C sort -z | sha256sum | cut -c1-32)
-  echo "$n $fingerprint $dir" >> /build-result/layers
-  n=$((n + 1))
+  echo "$n $fingerprint ${layers[$n]}" >> /build-result/layers
 done
 
 # The verdict goes back as the last line of output (the platform takes it out of the build log):

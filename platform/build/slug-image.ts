@@ -24,6 +24,9 @@ export function parseLayers(text: string): SlugLayer[] {
     });
 }
 
+/** Where the build driver (driver.sh) leaves the slug, taken apart into layers. */
+const SLUG = '/app/.paas-slug';
+
 const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)}M`;
 
 /**
@@ -49,11 +52,11 @@ export async function slugImage(p: Platform, app: App, builder: Docker.Container
       base = existing.Id;
       continue;
     }
-    const committed = await commitLayer(p, app, builder, `/layers/${layer.index}/app`, base, layerTag);
+    const committed = await commitLayer(p, app, builder, `${SLUG}/${layer.index}/app`, base, layerTag);
     out(`       ${layer.dir}: new layer, ${megabytes(committed.bytes)}`);
     base = committed.id;
   }
-  const committed = await commitLayer(p, app, builder, '/app', base, tag);
+  const committed = await commitLayer(p, app, builder, `${SLUG}/rest/app`, base, tag);
   out(`       app: ${megabytes(committed.bytes)}`);
   return committed.id;
 }
