@@ -52,7 +52,9 @@ export function formatAccess(f: AccessFields): string {
 const PLAIN_JSON = /^[^"\\\x00-\x1f\ud800-\udfff]*$/;
 const jsonInner = (s: string) => (PLAIN_JSON.test(s) ? s : JSON.stringify(s).slice(1, -1));
 // quote() inside a JSON string: its quotes escaped, and whatever it escaped escaped again.
-const jsonQuote = (s: string) => (PLAIN_QUOTED.test(s) && PLAIN_JSON.test(s) ? `\\"${s}\\"` : jsonInner(quote(s)));
+// PLAIN_BOTH is PLAIN_QUOTED and PLAIN_JSON in one test.
+const PLAIN_BOTH = /^[^"\\\x00-\x1f\x7f\ud800-\udfff]*$/;
+const jsonQuote = (s: string) => (PLAIN_BOTH.test(s) ? `\\"${s}\\"` : jsonInner(quote(s)));
 
 /**
  * The access line as the JSON line `JSON.stringify({ app, dyno, text: formatAccess(f) })`, built
@@ -78,8 +80,9 @@ export function accessJson(app: string | null, f: AccessFields): string {
  * Call `flush()` before exiting.
  */
 export function stdoutSink(maxBuffered = 4 * 1024 * 1024, flushMs = 20, flushBytes = 32 * 1024): AccessSink & { flush(): void } {
+  const stdout = process.stdout; // a getter
   // If the platform went away the pipe breaks; that must never take the router down.
-  process.stdout.on('error', () => {});
+  stdout.on('error', () => {});
   let dropped = 0;
   // Lines are encoded into a buffer as they come, so that each line's string dies young instead of
   // waiting in a growing string for the next flush (which the garbage collector kept copying).
@@ -94,11 +97,11 @@ export function stdoutSink(maxBuffered = 4 * 1024 * 1024, flushMs = 20, flushByt
     const out = batch.subarray(0, used);
     batch = Buffer.allocUnsafe(size);
     used = 0;
-    process.stdout.write(out);
+    stdout.write(out);
   };
   const sink = (entry: AccessEntry) => append(JSON.stringify(entry));
   const append = (json: string) => {
-    if (process.stdout.writableLength + used > maxBuffered) {
+    if (stdout.writableLength + used > maxBuffered) {
       if (dropped++ === 0) process.stderr.write('router: stdout is not being read; dropping access lines\n');
       return;
     }
@@ -110,7 +113,7 @@ export function stdoutSink(maxBuffered = 4 * 1024 * 1024, flushMs = 20, flushByt
     if (used + json.length * 3 + 1 > size) {
       flush();
       if (json.length * 3 + 1 > size) {
-        process.stdout.write(`${json}\n`);
+        stdout.write(`${json}\n`);
         return;
       }
     }

@@ -53,6 +53,11 @@ export class HeadError extends Error {
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// TOKEN's characters by code: 1, and 2 for the upper-case letters (header names are checked in a loop, not a regexp).
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 65; c <= 90; c++) TCHAR[c] = 2;
+const isOws = (c: number) => c === 32 || c === 9;
 // Field values and targets: visible ASCII, obs-text, SP and HTAB; never CR, LF, NUL or other controls.
 const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const BAD_TARGET = /[\x00-\x20\x7f]/;
@@ -75,7 +80,7 @@ interface Fields {
 /**
  * Parse the header lines of `head`, from `pos` (the start of the first header line) to its end.
  * Throws HeadError(400) on anything malformed. A bare CR or LF cannot hide anywhere: names are
- * tokens, and values are checked before their surrounding whitespace is trimmed.
+ * tokens, and values are checked from their first to their last character other than SP or HTAB.
  */
 function parseFields(head: string, pos: number): Fields {
   const f: Fields = {
@@ -96,13 +101,23 @@ function parseFields(head: string, pos: number): Fields {
     if (eol === -1) eol = n;
     const colon = head.indexOf(':', pos);
     if (colon <= pos || colon >= eol) throw new HeadError(400, 'malformed header line');
+    let upper = false;
+    for (let i = pos; i < colon; i++) {
+      const c = head.charCodeAt(i);
+      const t = c < 128 ? TCHAR[c] : 0;
+      if (t === 0) throw new HeadError(400, 'invalid header name');
+      if (t === 2) upper = true;
+    }
     const name = head.slice(pos, colon);
-    if (!TOKEN.test(name)) throw new HeadError(400, 'invalid header name');
-    const raw = head.slice(colon + 1, eol);
-    if (BAD_VALUE.test(raw)) throw new HeadError(400, 'invalid header value');
-    const value = raw.trim();
+    // The value without the optional whitespace (SP, HTAB) around it, which BAD_VALUE allows anyway.
+    let from = colon + 1;
+    let to = eol;
+    while (from < to && isOws(head.charCodeAt(from))) from++;
+    while (to > from && isOws(head.charCodeAt(to - 1))) to--;
+    const value = head.slice(from, to);
+    if (BAD_VALUE.test(value)) throw new HeadError(400, 'invalid header value');
     pos = eol + 2;
-    const lower = name.toLowerCase();
+    const lower = upper ? name.toLowerCase() : name;
     f.names.push(name);
     f.lower.push(lower);
     f.values.push(value);
