@@ -1,7 +1,7 @@
 /**
  * Push-to-live benchmark (issue 3). Loopback only, bounded in count and time; not part of `npm test`.
  *
- *   npx tsx bench/push/run.ts [--cold 3] [--warm 5] [--poll-ms 20]
+ *   npx tsx bench/push/run.ts [--cold 3] [--warm 5] [--poll-ms 20] [--pause-ms 3000]
  *
  * Starts the real platform (platform/main.ts) on a temp data dir and pushes
  * test/fixtures/apps/node-app (Node, one npm dependency, `engines.node: 20.x`) with the real git
@@ -23,6 +23,11 @@
  * overhead = total − compile − (StartedAt → listening): what the platform adds beyond the
  * buildpack's own work and the app's own start-up.
  *
+ * Pushes are --pause-ms apart, as a developer's commits are at the very least: right after a push
+ * the platform is still busy in the background for a second or two (the used builder removed, the
+ * app's next builder and network sandbox started, the old release stopped after its drain), and a
+ * push into that waits for it (`--pause-ms 0` shows how much).
+ *
  * Cold: a fresh app each run (fresh cache volume: node is downloaded, npm ci runs). Warm: a
  * code-only change to an app that was deployed before. Meanwhile the router is polled every
  * --poll-ms; any answer other than 200 with the old or the new greeting counts as failed.
@@ -40,6 +45,7 @@ import { numberOption } from '../args.ts';
 const COLD = numberOption('cold', 3, 0, 5);
 const WARM = numberOption('warm', 5, 0, 10);
 const POLL_MS = numberOption('poll-ms', 20, 5, 1000);
+const PAUSE_MS = numberOption('pause-ms', 3000, 0, 60_000);
 const PUSH_TIMEOUT_MS = 300_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -225,13 +231,13 @@ async function main() {
       const { run, greeting } = await onePush(platform, dir, app, 'cold', undefined, i);
       if (i <= COLD) runs.push(run);
       previous = greeting;
-      await sleep(1000);
+      await sleep(PAUSE_MS);
     }
     for (let i = 1; i <= WARM; i++) {
       const { run, greeting } = await onePush(platform, dir, app, 'warm', previous, i);
       runs.push(run);
       previous = greeting;
-      await sleep(1000);
+      await sleep(PAUSE_MS);
     }
   } finally {
     for (const app of apps) {
