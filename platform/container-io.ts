@@ -58,14 +58,14 @@ export function smallTar(files: Record<string, { content: string | Buffer; mode?
 }
 
 /** Reads the regular files of a tar stream (e.g. from getArchive) into memory, keyed by path. */
-export async function readTarFiles(stream: NodeJS.ReadableStream): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
+export async function readTarFiles(stream: NodeJS.ReadableStream): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
   const extract = tar.extract();
   stream.pipe(extract as unknown as NodeJS.WritableStream);
   for await (const entry of extract) {
     const chunks: Buffer[] = [];
     for await (const chunk of entry) chunks.push(chunk as Buffer);
-    if (entry.header.type === 'file') files.set(entry.header.name, Buffer.concat(chunks).toString('utf8'));
+    if (entry.header.type === 'file') files.set(entry.header.name, Buffer.concat(chunks));
   }
   return files;
 }

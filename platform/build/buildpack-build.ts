@@ -55,10 +55,11 @@ export async function buildpackBuild(p: Platform, app: App, source: Source, conf
   if (code !== 0) throw new PlatformError(422, 'build_failed', `Build failed (the buildpack exited with ${code}); the running release is unchanged`);
 
   const result = await readTarFiles(Readable.from([Buffer.from(verdict, 'base64')]));
-  const buildpack = (result.get('build-result/buildpack') ?? 'unknown').trim();
-  const defaultTypes = parseReleaseYaml(result.get('build-result/release.yml') ?? '');
+  const text = (name: string) => result.get(`build-result/${name}`)?.toString('utf8') ?? '';
+  const buildpack = text('buildpack').trim() || 'unknown';
+  const defaultTypes = parseReleaseYaml(text('release.yml'));
 
   out('-----> Building the run image');
-  const digest = await slugImage(p, app, container, parseLayers(result.get('build-result/layers') ?? ''), tag, out);
+  const digest = await slugImage(p, app, container, parseLayers(text('layers')), result.get('build-result/app.tar'), tag, out);
   return { digest, buildpack, defaultTypes: defaultTypes as Record<string, string | null> };
 }

@@ -73,12 +73,16 @@ find "$BUILD_DIR" -mindepth 1 -maxdepth 1 ! -name "${SLUG##*/}" -exec mv -t "$SL
 chown -R 1000:1000 "$SLUG"
 touch /build-result/layers
 for n in "${!layers[@]}"; do
-  fingerprint=$(cd "$SLUG/$n/app" && {
-    find . -type f -printf '%P f %s %T@ %m %U\0'
-    find . ! -type f -printf '%P %y %m %U %l\0'
-  } | LC_ALL=C sort -z | sha256sum | cut -c1-32)
+  fingerprint=$(cd "$SLUG/$n/app" &&
+    find . -type f -printf '%P f %s %T@ %m %U\0' -o -printf '%P %y %m %U %l\0' | LC_ALL=C sort -z | sha256sum | cut -c1-32)
   echo "$n $fingerprint ${layers[$n]}" >> /build-result/layers
 done
+
+# A small top layer (most apps' own files) goes back with the verdict: reading it out of the
+# builder through the engine costs ~0.3 s whatever its size.
+if [ "$(du -sb "$SLUG/rest/app" | cut -f1)" -le $((4 * 1024 * 1024)) ]; then
+  tar -c -C "$SLUG/rest" app > /build-result/app.tar
+fi
 
 # The verdict goes back as the last line of output (the platform takes it out of the build log):
 # cheaper than copying /build-result out of the stopped container.

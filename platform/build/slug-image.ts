@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { App } from '../store/schema.ts';
 import type { Platform } from '../platform.ts';
@@ -35,7 +35,7 @@ const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)}M`;
  * the slug. A layer is a container created from the image below it, the builder's directory
  * copied in, committed: only what changed crosses the engine, and nothing is re-hashed.
  */
-export async function slugImage(p: Platform, app: App, builder: Docker.Container, layers: SlugLayer[], tag: string, out: (line: string) => void): Promise<string> {
+export async function slugImage(p: Platform, app: App, builder: Docker.Container, layers: SlugLayer[], appTar: Buffer | undefined, tag: string, out: (line: string) => void): Promise<string> {
   let base = (await p.docker.getImage(STACK_IMAGE).inspect()).Id;
   for (const layer of layers) {
     const key = crypto.createHash('sha256').update(`${base} ${layer.fingerprint}`).digest('hex').slice(0, 16);
@@ -52,23 +52,24 @@ export async function slugImage(p: Platform, app: App, builder: Docker.Container
       base = existing.Id;
       continue;
     }
-    const committed = await commitLayer(p, app, builder, `${SLUG}/${layer.index}/app`, base, layerTag);
+    const committed = await commitLayer(p, app, await builder.getArchive({ path: `${SLUG}/${layer.index}/app` }), base, layerTag);
     out(`       ${layer.dir}: new layer, ${megabytes(committed.bytes)}`);
     base = committed.id;
   }
-  const committed = await commitLayer(p, app, builder, `${SLUG}/rest/app`, base, tag);
+  // A small top layer came with the verdict; a big one is read from the builder.
+  const committed = await commitLayer(p, app, appTar ? Readable.from([appTar]) : await builder.getArchive({ path: `${SLUG}/rest/app` }), base, tag);
   out(`       app: ${megabytes(committed.bytes)}`);
   return committed.id;
 }
 
-/** Copies `path` of the builder (a directory named `app`) to `/app` on `base`, committed as `tag`: the new image's id and the bytes copied. */
-async function commitLayer(p: Platform, app: App, builder: Docker.Container, path: string, base: string, tag: string): Promise<{ id: string; bytes: number }> {
+/** `tar` (a directory named `app`) extracted to `/app` on `base`, committed as `tag`: the new image's id and the bytes copied. */
+async function commitLayer(p: Platform, app: App, tar: NodeJS.ReadableStream, base: string, tag: string): Promise<{ id: string; bytes: number }> {
   const container = await p.docker.createContainer({ Image: base, User: '1000:1000', WorkingDir: '/app', Labels: imageLabels(p.owner, app) });
   try {
     let bytes = 0;
     const counted = new PassThrough();
     counted.on('data', (chunk: Buffer) => (bytes += chunk.length));
-    (await builder.getArchive({ path })).pipe(counted);
+    tar.pipe(counted);
     await container.putArchive(counted, { path: '/' });
     const colon = tag.lastIndexOf(':');
     const { Id } = (await container.commit({ repo: tag.slice(0, colon), tag: tag.slice(colon + 1) })) as { Id: string };

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,12 +32,21 @@ describe('git push to a live app', () => {
     expect((await routerGet(platform, 'push-docker.localhost')).body).toContain('hello from dockerfile');
   });
 
-  it('deploys a static site', async () => {
-    const { result } = await deploy('static-site', 'push-static');
+  it('deploys a static site, and one whose files are too big to come back with the build verdict', async () => {
+    const { dir, result } = await deploy('static-site', 'push-static');
     expect(result.code, result.output).toBe(0);
     const res = await routerGet(platform, 'push-static.localhost');
     expect(res.status).toBe(200);
     expect(res.body).toContain('hello from static');
+
+    // Over driver.sh's 4 MiB: the top layer is read out of the builder instead.
+    const big = crypto.randomBytes(3 * 1024 * 1024).toString('hex');
+    fs.writeFileSync(path.join(dir, 'big.txt'), big);
+    commitAll(dir, 'a big file');
+    const again = await push(dir);
+    expect(again.code, again.output).toBe(0);
+    expect(again.output).toMatch(/app: [6-9]\.\dM/);
+    expect((await routerGet(platform, 'push-static.localhost', '/big.txt')).body === big).toBe(true);
   });
 
   it('deploys a Python app', async () => {
