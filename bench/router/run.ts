@@ -3,7 +3,7 @@
  *
  * Needs `wrk` and Debian's `nginx` on PATH:   apt-get install -y nginx wrk
  *
- *   npx tsx bench/router/run.ts [--duration 10] [--runs 3] [--connections 50] [--only http,apps,ws]
+ *   npx tsx bench/router/run.ts [--duration 6] [--runs 5] [--connections 50] [--only http,apps,ws]
  *
  * In one run, interleaved round by round so that background noise hits every target alike:
  * - the same tiny node:http app (6-byte body) hit directly, through router/main.ts (the real
@@ -27,8 +27,10 @@ import { numberOption, option } from '../args.ts';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
 
-const DURATION = numberOption('duration', 10, 1, 60);
-const RUNS = numberOption('runs', 3, 1, 9);
+// Five short runs rather than three long ones, in alternating order: background load on the shared
+// machine comes in bursts, and a burst over one target's 10-s window decided a median of three.
+const DURATION = numberOption('duration', 6, 1, 60);
+const RUNS = numberOption('runs', 5, 1, 9);
 const CONNECTIONS = numberOption('connections', 50, 1, 1000);
 const ONLY = new Set((option('only') ?? 'http,apps,ws').split(','));
 const WS_CONNECTIONS = 1000;
@@ -280,10 +282,13 @@ if (ONLY.has('http')) {
   for (const [port, host] of [[backend.port, 'x'], [router.port, 'bench.localhost'], [nginx.port, 'bench.localhost']] as const) await wrk(port, host, 2);
   const runs = { direct: [] as Run[], router: [] as Run[], nginx: [] as Run[] };
   const linesBefore = router.lines();
+  const proxies = [
+    async () => runs.router.push(await wrk(router.port, 'bench.localhost', DURATION, router.child.pid)),
+    async () => runs.nginx.push(await wrk(nginx.port, 'bench.localhost', DURATION, nginx.child.pid)),
+  ];
   for (let i = 0; i < RUNS; i++) {
     runs.direct.push(await wrk(backend.port, 'x'));
-    runs.router.push(await wrk(router.port, 'bench.localhost', DURATION, router.child.pid));
-    runs.nginx.push(await wrk(nginx.port, 'bench.localhost', DURATION, nginx.child.pid));
+    for (const run of i % 2 ? [...proxies].reverse() : proxies) await run();
   }
   const d = summary(runs.direct);
   const r = summary(runs.router);
@@ -294,6 +299,10 @@ if (ONLY.has('http')) {
   console.log(`| this router | ${r.rps.toFixed(0)} | ${r.all} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.rps / d.rps)} | ${f(r.cpu10k, 3)} | ${r.errors} |`);
   console.log(`| nginx (keep-alive upstream) | ${n.rps.toFixed(0)} | ${n.all} | ${f(n.p50)} | ${f(n.p99)} | ${f(n.rps / d.rps)} | ${f(n.cpu10k, 3)} | ${n.errors} |`);
   console.log(`\nrouter / nginx: throughput ${f(r.rps / n.rps)}×, p99 ${f(r.p99 / n.p99)}×, CPU per request ${f(r.cpu10k / n.cpu10k)}×`);
+  // Paired within each round (the two runs of a round are back to back): less at the mercy of one burst.
+  const paired = median(runs.router.map((x, i) => x.rps / runs.nginx[i].rps));
+  console.log(`router / nginx throughput within each round: ${runs.router.map((x, i) => f(x.rps / runs.nginx[i].rps)).join(' / ')} (median ${f(paired)}×)`);
+  await new Promise((r) => setTimeout(r, 200)); // the router writes its access lines every 20 ms
   const logged = router.lines() - linesBefore;
   const proxied = runs.router.reduce((a, x) => a + x.requests, 0);
   console.log(`access lines read from the router: ${logged} for ${proxied}+ requests\n`);
@@ -301,12 +310,17 @@ if (ONLY.has('http')) {
 
 if (ONLY.has('apps')) {
   const runs = { one: [] as Run[], thousand: [] as Run[] };
-  for (let i = 0; i < RUNS; i++) {
-    await router.loaded(writeRoutes(1, backend.port));
-    runs.one.push(await wrk(router.port, 'bench.localhost', DURATION, router.child.pid));
-    await router.loaded(writeRoutes(1000, backend.port));
-    runs.thousand.push(await wrk(router.port, 'www.bench.example.test', DURATION, router.child.pid));
-  }
+  const tables = [
+    async () => {
+      await router.loaded(writeRoutes(1, backend.port));
+      runs.one.push(await wrk(router.port, 'bench.localhost', DURATION, router.child.pid));
+    },
+    async () => {
+      await router.loaded(writeRoutes(1000, backend.port));
+      runs.thousand.push(await wrk(router.port, 'www.bench.example.test', DURATION, router.child.pid));
+    },
+  ];
+  for (let i = 0; i < RUNS; i++) for (const run of i % 2 ? [...tables].reverse() : tables) await run();
   const one = summary(runs.one);
   const thousand = summary(runs.thousand);
   console.log('| route table | req/s (median) | runs | p50 ms | p99 ms | CPU-s per 10k req | errors |');
