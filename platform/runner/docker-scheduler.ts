@@ -31,6 +31,7 @@ function engineDown(err: unknown): boolean {
 /** `owner` tells this platform's containers from another's on the same engine (say, a test run's). */
 export function dockerScheduler(docker: Docker, owner: string): Scheduler {
   const sandboxes = sandboxPool(docker, owner);
+  let swept = false;
   /**
    * Each app's network, made once: concurrent starts (a scale to 10) share one lookup, and
    * CheckDuplicate keeps the engine from making a second network of the same name.
@@ -144,7 +145,11 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
       const filters = { label: [`paas.owner=${owner}`, ...(app ? [`paas.app=${app}`] : [])] };
       const summaries = await docker.listContainers({ all: true, filters: JSON.stringify(filters) });
       const held = new Map(summaries.filter((s) => isSandbox(s.Labels)).map((s) => [s.Id, { running: s.State === 'running', ip: addressOf(s.NetworkSettings.Networks) }]));
-      for (const id of sandboxes.orphans(summaries)) void sandboxes.remove(id);
+      if (!swept && !app) {
+        // The first full listing is the supervisor's first pass, at start-up.
+        swept = true;
+        for (const id of sandboxes.orphans(summaries)) void sandboxes.remove(id);
+      }
       const dynos = summaries.filter((s) => s.Labels['paas.dyno']);
       const infos = await Promise.all(dynos.map((s) => docker.getContainer(s.Id).inspect().catch(() => undefined)));
       return infos.filter((i): i is Docker.ContainerInspectInfo => !!i).map((i) => toInstance(i, held.get(i.Config.Labels?.['paas.sandbox'] ?? '')));

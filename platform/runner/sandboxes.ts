@@ -32,26 +32,30 @@ export const isSandbox = (labels: Record<string, string> | undefined) => labels?
 export function sandboxPool(docker: Docker, owner: string) {
   const spareName = (app: string) => `paas-spare-${owner}-${app}`;
   const refilling = new Map<string, Promise<void>>();
+  const taking = new Set<string>();
 
   return {
     /** The app's spare sandbox, now the caller's; undefined when none is ready. */
     async take(app: string): Promise<Sandbox | undefined> {
-      if (refilling.has(app)) return undefined;
-      const spare = docker.getContainer(spareName(app));
-      const info = await spare.inspect().catch(() => undefined);
-      if (!info) return undefined;
-      const ip = Object.values(info.NetworkSettings.Networks ?? {}).map((n) => n.IPAddress).find(Boolean);
-      if (!info.State.Running || !ip) {
-        // Stopped with the engine, or killed: of no use any more.
-        await spare.remove({ force: true }).catch(() => {});
-        return undefined;
-      }
+      // One taker at a time (the others start without): two dynos in one namespace would both bind $PORT.
+      if (refilling.has(app) || taking.has(app)) return undefined;
+      taking.add(app);
       try {
-        await spare.rename({ name: `paas-sandbox-${app}-${crypto.randomBytes(4).toString('hex')}` });
-      } catch {
-        return undefined; // another start took it a moment ago
+        const info = await docker.getContainer(spareName(app)).inspect().catch(() => undefined);
+        if (!info) return undefined;
+        const spare = docker.getContainer(info.Id);
+        const ip = Object.values(info.NetworkSettings.Networks ?? {}).map((n) => n.IPAddress).find(Boolean);
+        if (!info.State.Running || !ip) {
+          // Stopped with the engine, or killed: of no use any more.
+          await spare.remove({ force: true }).catch(() => {});
+          return undefined;
+        }
+        // Renamed, so that the next spare can take the name.
+        if (!(await spare.rename({ name: `paas-sandbox-${app}-${crypto.randomBytes(4).toString('hex')}` }).then(() => true, () => false))) return undefined;
+        return { id: info.Id, ip };
+      } finally {
+        taking.delete(app);
       }
-      return { id: info.Id, ip };
     },
 
     /** Starts the app's next spare in the background, behind the starts already waiting for the engine. */
@@ -83,13 +87,14 @@ export function sandboxPool(docker: Docker, owner: string) {
       return docker.getContainer(id).remove({ force: true }).then(() => {}, () => {});
     },
 
-    /** Sandboxes whose dyno never came or is gone (a platform killed between the two): safe to remove after a minute. */
+    /**
+     * Sandboxes whose dyno never came or is gone: a platform killed between taking a sandbox and
+     * creating its dyno, or between removing the two. Only safe to tell from the containers at
+     * start-up, before this platform takes any (a sandbox just taken has no dyno yet).
+     */
     orphans(summaries: Docker.ContainerInfo[]): string[] {
       const used = new Set(summaries.map((s) => s.Labels['paas.sandbox']).filter(Boolean));
-      const minuteAgo = Date.now() / 1000 - 60;
-      return summaries
-        .filter((s) => isSandbox(s.Labels) && !used.has(s.Id) && !s.Names.some((n) => n.startsWith('/paas-spare-')) && s.Created < minuteAgo)
-        .map((s) => s.Id);
+      return summaries.filter((s) => isSandbox(s.Labels) && !used.has(s.Id) && !s.Names.some((n) => n.startsWith('/paas-spare-'))).map((s) => s.Id);
     },
   };
 }
