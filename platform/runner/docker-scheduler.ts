@@ -112,21 +112,33 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
       },
     });
 
+  /** Creates and starts one process, in `sandbox`'s namespace if given; on failure leaves nothing behind. */
+  const startIn = async (spec: InstanceSpec, sandbox?: Sandbox): Promise<Instance> => {
+    let container: Docker.Container | undefined;
+    try {
+      container = await create(spec, {}, sandbox);
+      await startSlot(() => container!.start());
+      return toInstance(await container.inspect(), sandbox && { running: true, ip: sandbox.ip });
+    } catch (err) {
+      // A container that never ran is nobody's dyno: do not leave it for the next pass to count as a crash.
+      await container?.remove({ force: true }).catch(() => {});
+      if (sandbox) await sandboxes.remove(sandbox.id);
+      throw err;
+    }
+  };
+
   return {
     async start(spec) {
-      let container: Docker.Container | undefined;
-      let sandbox: Sandbox | undefined;
       try {
         const net = await ensureNetwork(spec.app);
-        sandbox = await sandboxes.take(spec.app);
-        container = await create(spec, {}, sandbox);
-        await startSlot(() => container!.start());
+        const sandbox = await sandboxes.take(spec.app);
+        const instance = sandbox
+          ? // A spare killed a moment ago fails the start: then the process goes on the network itself.
+            await startIn(spec, sandbox).catch((err) => (engineDown(err) ? Promise.reject(err) : startIn(spec)))
+          : await startIn(spec);
         sandboxes.refill(spec.app, net);
-        return toInstance(await container.inspect(), sandbox && { running: true, ip: sandbox.ip });
+        return instance;
       } catch (err) {
-        // A container that never ran is nobody's dyno: do not leave it for the next pass to count as a crash.
-        await container?.remove({ force: true }).catch(() => {});
-        if (sandbox) await sandboxes.remove(sandbox.id);
         if (engineDown(err)) throw new PlatformError(503, 'engine_unavailable', `the Docker engine is not answering (${(err as Error).message})`);
         throw err;
       }
