@@ -71,7 +71,6 @@ done
 mkdir -p "$SLUG/rest/app"
 find "$BUILD_DIR" -mindepth 1 -maxdepth 1 ! -name "${SLUG##*/}" -exec mv -t "$SLUG/rest/app/" {} +
 chown -R 1000:1000 "$SLUG"
-touch /build-result/layers
 for n in "${!layers[@]}"; do
   fingerprint=$(cd "$SLUG/$n/app" &&
     find . -type f -printf '%P f %s %T@ %m %U\0' -o -printf '%P %y %m %U %l\0' | LC_ALL=C sort -z | sha256sum | cut -c1-32)

@@ -4,7 +4,7 @@ import type { Instance, InstanceSpec, Scheduler } from './scheduler.ts';
 import { FrameSplitter, runToExit } from '../container-io.ts';
 import { PlatformError } from '../errors.ts';
 import { startSlot } from './start-slots.ts';
-import { HARDENED, isSandbox, sandboxPool, type Sandbox } from './sandboxes.ts';
+import { addressOf, HARDENED, isSandbox, sandboxPool, type Sandbox } from './sandboxes.ts';
 
 const network = (app: string) => `paas-app-${app}`;
 
@@ -56,9 +56,6 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
     }
     return ready;
   };
-
-  /** A container's own address on its network (a sandbox's, or a dyno's without one). */
-  const addressOf = (networks: Record<string, { IPAddress: string }> | undefined) => Object.values(networks ?? {}).map((n) => n.IPAddress).find(Boolean);
 
   /** `sandbox`: the network the dyno joined, if it joined one (gone: the dyno is cut off, as good as dead). */
   const toInstance = (info: Docker.ContainerInspectInfo, sandbox?: { running: boolean; ip: string | undefined }): Instance => {

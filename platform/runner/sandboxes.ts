@@ -18,6 +18,9 @@ export const HARDENED = {
   RestartPolicy: { Name: 'no' },
 };
 
+/** A container's own address on its network (a sandbox's, or a dyno's without one). */
+export const addressOf = (networks: Record<string, { IPAddress: string }> | undefined) => Object.values(networks ?? {}).map((n) => n.IPAddress).find(Boolean);
+
 export const isSandbox = (labels: Record<string, string> | undefined) => labels?.['paas.role'] === 'sandbox';
 
 /**
@@ -44,7 +47,7 @@ export function sandboxPool(docker: Docker, owner: string) {
         const info = await docker.getContainer(spareName(app)).inspect().catch(() => undefined);
         if (!info) return undefined;
         const spare = docker.getContainer(info.Id);
-        const ip = Object.values(info.NetworkSettings.Networks ?? {}).map((n) => n.IPAddress).find(Boolean);
+        const ip = addressOf(info.NetworkSettings.Networks);
         if (!info.State.Running || !ip) {
           // Stopped with the engine, or killed: of no use any more.
           await spare.remove({ force: true }).catch(() => {});
