@@ -15,8 +15,7 @@ import { logsRoutes } from './routes/logs.ts';
 import { drainsRoutes } from './routes/drains.ts';
 import { domainsRoutes } from './routes/domains.ts';
 import { gitRoutes } from '../git/smart-http.ts';
-import { pushHookRoutes } from '../git/push-hook.ts';
-import crypto from 'node:crypto';
+import { PushTokens, pushHookRoutes } from '../git/push-hook.ts';
 import { dashboardRoutes } from '../../web/dashboard.tsx';
 
 export const API_BODY_LIMIT = 1024 * 1024;
@@ -33,11 +32,11 @@ export function createApi(p: Platform, opts: { ready?: () => boolean } = {}) {
   });
   api.notFound((c) => c.json({ id: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }, 404));
 
-  // git's pre-receive hook calls back here with a secret that only lives in this process.
-  const hookToken = crypto.randomBytes(32).toString('hex');
+  // git's pre-receive hook calls back here with its push's secret, which only lives in this process.
+  const pushes = new PushTokens();
   const hookHost = p.settings.bind === '0.0.0.0' || p.settings.bind === '::' ? '127.0.0.1' : p.settings.bind;
-  api.route('/git', gitRoutes(p, () => ({ url: `http://${hookHost}:${p.ports.api}/internal/git/pre-receive`, token: hookToken })));
-  api.route('/internal/git', pushHookRoutes(p, hookToken));
+  api.route('/git', gitRoutes(p, () => `http://${hookHost}:${p.ports.api}/internal/git/pre-receive`, pushes));
+  api.route('/internal/git', pushHookRoutes(p, pushes));
 
   api.get('/healthz', (c) => (opts.ready?.() ?? true ? c.json({ status: 'ok' }) : c.json({ status: 'starting' }, 503)));
 

@@ -86,3 +86,7 @@ fi
 # The verdict goes back as the last line of output (the platform takes it out of the build log):
 # cheaper than copying /build-result out of the stopped container.
 echo "@@paas-build-result@@ $(tar -c -C / build-result | base64 -w0)"
+# Then wait to be removed (builders.recycle, once the push is over) instead of exiting: the engine's
+# clean-up of an exited container (network, mounts) would compete with the run image's commit and
+# the new web container's start. Bounded, should the platform never come back for it.
+exec sleep 900

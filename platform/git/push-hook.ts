@@ -1,5 +1,5 @@
+import crypto from 'node:crypto';
 import { Hono } from 'hono';
-import { z } from 'zod';
 import { PlatformError } from '../errors.ts';
 import type { Platform } from '../platform.ts';
 import { appsService } from '../apps/apps-service.ts';
@@ -7,14 +7,39 @@ import { deployPush } from '../deploy.ts';
 
 const DEPLOY_REFS = new Set(['refs/heads/main', 'refs/heads/master']);
 const ZERO = /^0+$/;
-const EXIT_MARK = '\u0000PAAS-EXIT:';
+/** Ends the answer, before the deploy's status (hooks/pre-receive); removed from the build output. */
+const STATUS_MARK = '\u001e';
+const QUARANTINE_ENV = ['GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_QUARANTINE_PATH'];
 
-const HookRequest = z.object({
-  app: z.string(),
-  user: z.string(),
-  updates: z.array(z.object({ oldRev: z.string(), newRev: z.string(), ref: z.string() })),
-  gitEnv: z.record(z.string(), z.string()),
-});
+/** The pushes in progress, by the secret their pre-receive hook calls back with. */
+export class PushTokens {
+  readonly #pushes = new Map<string, { app: string; user: string }>();
+
+  issue(push: { app: string; user: string }): string {
+    const token = crypto.randomBytes(32).toString('hex');
+    this.#pushes.set(token, push);
+    return token;
+  }
+
+  revoke(token: string): void {
+    this.#pushes.delete(token);
+  }
+
+  find(authorization: string | undefined): { app: string; user: string } | undefined {
+    return authorization?.startsWith('Bearer ') ? this.#pushes.get(authorization.slice('Bearer '.length)) : undefined;
+  }
+}
+
+/** The hook's request body: the quarantine's object directories, one per line, then git's "OLD NEW REF" lines. */
+export function parseHookBody(text: string): { gitEnv: Record<string, string>; updates: { oldRev: string; newRev: string; ref: string }[] } {
+  const lines = text.split('\n');
+  const gitEnv = Object.fromEntries(QUARANTINE_ENV.map((key, i) => [key, lines[i] ?? '']).filter(([, value]) => value));
+  const updates = lines.slice(QUARANTINE_ENV.length).filter(Boolean).map((line) => {
+    const [oldRev, newRev, ref] = line.split(' ');
+    return { oldRev, newRev, ref: ref ?? '' };
+  });
+  return { gitEnv, updates };
+}
 
 /** Which commit a push deploys, or why it is refused (as on Heroku: only main/master, no deletes). */
 export function deployableCommit(updates: { oldRev: string; newRev: string; ref: string }[]): string {
@@ -28,18 +53,19 @@ export function deployableCommit(updates: { oldRev: string; newRev: string; ref:
 }
 
 /**
- * The other end of hooks/pre-receive.cjs: runs the deploy while git holds the push open, so the
+ * The other end of hooks/pre-receive: runs the deploy while git holds the push open, so the
  * build streams back as `remote:` lines and a failure rejects the push before any ref moves.
  */
-export function pushHookRoutes(p: Platform, hookToken: string) {
+export function pushHookRoutes(p: Platform, pushes: PushTokens) {
   const building = new Set<string>();
   return new Hono().post('/pre-receive', async (c) => {
-    if (c.req.header('authorization') !== `Bearer ${hookToken}`) return c.text('forbidden\n', 403);
-    const hook = HookRequest.parse(await c.req.json());
+    const push = pushes.find(c.req.header('authorization'));
+    if (!push) return c.text('forbidden\n', 403);
+    const hook = { ...push, ...parseHookBody(await c.req.text()) };
     const encoder = new TextEncoder();
     const body = new ReadableStream<Uint8Array>({
       async start(controller) {
-        const out = (text: string) => controller.enqueue(encoder.encode(text.replaceAll('\u0000', '')));
+        const out = (text: string) => controller.enqueue(encoder.encode(text.replaceAll(STATUS_MARK, '')));
         let code = 0;
         try {
           const app = appsService(p).get(hook.app);
@@ -57,7 +83,7 @@ export function pushHookRoutes(p: Platform, hookToken: string) {
           if (!(err instanceof PlatformError)) console.error(`deploy of ${hook.app} failed:`, err);
           out(`\n !     ${message.split('\n').join('\n !     ')}\n`);
         }
-        controller.enqueue(encoder.encode(`${EXIT_MARK}${code}`));
+        controller.enqueue(encoder.encode(`${STATUS_MARK}${code}\n`));
         controller.close();
       },
     });

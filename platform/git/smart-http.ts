@@ -8,18 +8,17 @@ import type { Platform } from '../platform.ts';
 import { authenticate } from '../api/auth.ts';
 import { appsRepo } from '../apps/apps-repo.ts';
 import { repoPath } from './repos.ts';
+import type { PushTokens } from './push-hook.ts';
 
 const hooksDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'hooks');
 const SERVICES = new Set(['git-receive-pack', 'git-upload-pack']);
 
-/** Where the pre-receive hook reaches the platform back (see push-hook.ts). */
-export interface HookEndpoint {
-  url: string;
-  token: string;
-}
-
-/** git's smart HTTP protocol over `git receive-pack/upload-pack --stateless-rpc`, spawned with argument arrays. */
-export function gitRoutes(p: Platform, hook: () => HookEndpoint) {
+/**
+ * git's smart HTTP protocol over `git receive-pack/upload-pack --stateless-rpc`, spawned with
+ * argument arrays. A receive-pack gets a secret of its own for its pre-receive hook to call the
+ * platform back at `hookUrl` with (push-hook.ts), valid while it runs.
+ */
+export function gitRoutes(p: Platform, hookUrl: () => string, pushes: PushTokens) {
   const git = new Hono();
 
   const denied = (c: Context) =>
@@ -36,16 +35,18 @@ export function gitRoutes(p: Platform, hook: () => HookEndpoint) {
     return { user, name, dir: repoPath(p.settings.dataDir, name) };
   };
 
-  const spawnService = (service: string, args: string[], target: { user: { name: string }; name: string }) => {
-    const { url, token } = hook();
-    return spawn('git', [
+  const spawnService = (service: string, args: string[], push?: { user: { name: string }; name: string }) => {
+    const token = push && pushes.issue({ app: push.name, user: push.user.name });
+    const child = spawn('git', [
       '-c', `core.hooksPath=${hooksDir}`,
       '-c', `receive.maxInputSize=${p.settings.maxPushBytes}`,
       service.slice('git-'.length), '--stateless-rpc', ...args,
     ], {
-      env: { ...process.env, PAAS_HOOK_URL: url, PAAS_HOOK_TOKEN: token, PAAS_APP: target.name, PAAS_USER: target.user.name },
+      env: { ...process.env, ...(token && { PAAS_HOOK_URL: hookUrl(), PAAS_HOOK_TOKEN: token }) },
       stdio: ['pipe', 'pipe', 'inherit'],
     });
+    if (token) child.on('close', () => pushes.revoke(token));
+    return child;
   };
 
   git.get('/:repo/info/refs', async (c) => {
@@ -53,7 +54,7 @@ export function gitRoutes(p: Platform, hook: () => HookEndpoint) {
     if (!SERVICES.has(service)) return c.text('Only smart HTTP (git >= 1.6.6) is supported\n', 403);
     const target = resolve(c);
     if (target instanceof Response) return target;
-    const child = spawnService(service, ['--advertise-refs', target.dir], target);
+    const child = spawnService(service, ['--advertise-refs', target.dir]);
     child.stdin!.end();
     const banner = `# service=${service}\n`;
     const head = (banner.length + 4).toString(16).padStart(4, '0') + banner + '0000';
@@ -73,7 +74,7 @@ export function gitRoutes(p: Platform, hook: () => HookEndpoint) {
     if (target instanceof Response) return target;
     const length = Number(c.req.header('content-length') ?? 0);
     if (length > p.settings.maxPushBytes) return c.text(`Push too large: ${length} bytes (the limit is ${p.settings.maxPushBytes})\n`, 413);
-    const child = spawnService(service, [target.dir], target);
+    const child = spawnService(service, [target.dir], service === 'git-receive-pack' ? target : undefined);
     const raw = c.req.raw.body ? Readable.fromWeb(c.req.raw.body as import('node:stream/web').ReadableStream) : Readable.from([]);
     const input = c.req.header('content-encoding') === 'gzip' ? raw.pipe(zlib.createGunzip()) : raw;
     input.on('error', () => child.kill());
