@@ -54,8 +54,8 @@ for bp in "${buildpacks[@]}"; do
 done
 (IFS=,; echo "${names[*]}") > /build-result/buildpack
 
-# The slug is taken apart inside BUILD_DIR, which is a volume of its own: moves are renames, not
-# copies. $SLUG/N/app holds the big directories that rarely change (a runtime, installed
+# The slug is taken apart inside BUILD_DIR (a directory of the build cache's volume, builders.ts):
+# moves are renames, not copies. $SLUG/N/app holds the big directories that rarely change (a runtime, installed
 # dependencies), each to become an image layer of its own that the next build reuses while its
 # fingerprint holds: every file's name, size, mtime, mode and owner (rsync's quick check), every
 # other entry's name, type, mode, owner and link target (a buildpack recreates its directories and
@@ -69,7 +69,7 @@ for dir in .heroku node_modules .venv; do
   layers+=("$dir")
 done
 mkdir -p "$SLUG/rest/app"
-find "$BUILD_DIR" -mindepth 1 -maxdepth 1 ! -name "${SLUG##*/}" -exec mv -t "$SLUG/rest/app/" {} +
+find "$BUILD_DIR/" -mindepth 1 -maxdepth 1 ! -name "${SLUG##*/}" -exec mv -t "$SLUG/rest/app/" {} +
 chown -R 1000:1000 "$SLUG"
 for n in "${!layers[@]}"; do
   fingerprint=$(cd "$SLUG/$n/app" &&

@@ -24,8 +24,8 @@ export function parseLayers(text: string): SlugLayer[] {
     });
 }
 
-/** Where the build driver (driver.sh) leaves the slug, taken apart into layers. */
-const SLUG = '/app/.paas-slug';
+/** Where the build driver (driver.sh) leaves the slug, taken apart into layers (/app links to /workspace/app: builders.ts). */
+const SLUG = '/workspace/app/.paas-slug';
 
 const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)}M`;
 
