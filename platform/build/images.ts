@@ -23,7 +23,25 @@ export async function buildImage(docker: Docker, context: NodeJS.ReadableStream,
 /** Labels for every image built for an app. */
 export const imageLabels = (owner: string, app: App) => ({ 'paas.app': app.name, 'paas.owner': owner });
 
-export const removeAppImages = (docker: Docker, owner: string, app: App) => removeImages(docker, [`paas.app=${app.name}`, `paas.owner=${owner}`]);
+/**
+ * The app's own images (its run images), then its names for the slug layers below them, which
+ * other apps may share (slug-image.ts): a layer goes with its last name and last child.
+ */
+export async function removeAppImages(docker: Docker, owner: string, app: App): Promise<string[]> {
+  const removed = await removeImages(docker, [`paas.app=${app.name}`, `paas.owner=${owner}`]);
+  const named = await docker.listImages({ filters: JSON.stringify({ reference: [`${imageRepo(app.name)}:*`] }) });
+  const tags = named.flatMap((image) => image.RepoTags ?? []).filter((t) => t.startsWith(`${imageRepo(app.name)}:`));
+  // Untagging a layer with children keeps it until its last child goes, which then takes it along.
+  for (const tag of tags) {
+    try {
+      await docker.getImage(tag).remove();
+      removed.push(`image ${tag}`);
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+    }
+  }
+  return removed;
+}
 
 /** Removes every image with these labels; returns what it removed. */
 export async function removeImages(docker: Docker, labels: string[]): Promise<string[]> {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseLayers } from './slug-image.ts';
+import tar from 'tar-stream';
+import { filesDigest, parseLayers } from './slug-image.ts';
 
 describe('parseLayers', () => {
   it('reads the build driver’s "N FINGERPRINT DIR" lines in order', () => {
@@ -15,5 +16,28 @@ describe('parseLayers', () => {
     expect(() => parseLayers('x abc .heroku')).toThrow(/bad layer line/);
     expect(() => parseLayers(`0 ${'a'.repeat(31)} .heroku`)).toThrow(/bad layer line/);
     expect(() => parseLayers(`0 ${'a'.repeat(32)}`)).toThrow(/bad layer line/);
+  });
+});
+
+describe('filesDigest', () => {
+  const tarOf = async (files: Array<{ name: string; body: string; mode?: number; mtime?: Date }>) => {
+    const pack = tar.pack();
+    for (const f of files) pack.entry({ name: f.name, mode: f.mode ?? 0o644, mtime: f.mtime ?? new Date(0), uid: 1000, gid: 1000 }, f.body);
+    pack.finalize();
+    return filesDigest(pack as unknown as NodeJS.ReadableStream);
+  };
+
+  it('is the same for the same files made at another time', async () => {
+    const a = await tarOf([{ name: 'app/a.js', body: 'one', mtime: new Date(1_000_000) }]);
+    expect(await tarOf([{ name: 'app/a.js', body: 'one', mtime: new Date(9_000_000) }])).toBe(a);
+  });
+
+  it('differs when a file’s content, name or mode does', async () => {
+    const a = await tarOf([{ name: 'app/a.js', body: 'one' }]);
+    expect(await tarOf([{ name: 'app/a.js', body: 'two' }])).not.toBe(a);
+    expect(await tarOf([{ name: 'app/b.js', body: 'one' }])).not.toBe(a);
+    expect(await tarOf([{ name: 'app/a.js', body: 'one', mode: 0o755 }])).not.toBe(a);
+    // Entry boundaries count: "ab" + "c" is not "a" + "bc".
+    expect(await tarOf([{ name: 'x', body: 'ab' }, { name: 'y', body: 'c' }])).not.toBe(await tarOf([{ name: 'x', body: 'a' }, { name: 'y', body: 'bc' }]));
   });
 });

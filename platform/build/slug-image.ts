@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
+import tar from 'tar-stream';
 import type { App } from '../store/schema.ts';
 import type { Platform } from '../platform.ts';
 import { STACK_IMAGE } from '../docker.ts';
@@ -30,15 +32,18 @@ const SLUG = '/workspace/app/.paas-slug';
 const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)}M`;
 
 /**
- * The run image: the runtime stack image, then one layer per slug layer (reused from the app's
- * earlier builds while its fingerprint and everything below it are unchanged), then the rest of
- * the slug. A layer is a container created from the image below it, the builder's directory
- * copied in, committed: only what changed crosses the engine, and nothing is re-hashed.
+ * The run image: the runtime stack image, then one layer per slug layer, then the rest of the slug.
+ * A layer is reused from the app's earlier builds while its fingerprint and everything below it
+ * are unchanged; a layer new to the app is first looked for among the layers other apps built on
+ * the same image (the same runtime, the same locked dependencies), by a digest of its files that
+ * the platform takes itself from the builder's archive, so no build can claim files it did not
+ * produce. Otherwise it is made: a container created from the image below it, the builder's
+ * directory copied in, committed. Only what changed crosses the engine.
  */
 export async function slugImage(p: Platform, app: App, builder: Docker.Container, layers: SlugLayer[], appTar: Buffer | undefined, tag: string, out: (line: string) => void): Promise<string> {
   let base = (await p.docker.getImage(STACK_IMAGE).inspect()).Id;
   for (const layer of layers) {
-    const key = crypto.createHash('sha256').update(`${base} ${layer.fingerprint}`).digest('hex').slice(0, 16);
+    const key = sha256(`${base} ${layer.fingerprint}`).slice(0, 16);
     const layerTag = `${imageRepo(app.name)}:layer-${key}`;
     const existing = await p.docker
       .getImage(layerTag)
@@ -52,27 +57,70 @@ export async function slugImage(p: Platform, app: App, builder: Docker.Container
       base = existing.Id;
       continue;
     }
-    const committed = await commitLayer(p, app, await builder.getArchive({ path: `${SLUG}/${layer.index}/app` }), base, layerTag);
+    const path = `${SLUG}/${layer.index}/app`;
+    const content = sha256(`${base} ${await filesDigest(await builder.getArchive({ path }))}`);
+    const shared = await sharedLayer(p, base, content);
+    if (shared) {
+      await p.docker.getImage(shared).tag(splitTag(layerTag));
+      out(`       ${layer.dir}: the same files as another app's, reusing its layer`);
+      base = shared;
+      continue;
+    }
+    const committed = await commitLayer(p, await builder.getArchive({ path }), base, layerTag, { 'paas.owner': p.owner, [LAYER_LABEL]: content });
     out(`       ${layer.dir}: new layer, ${megabytes(committed.bytes)}`);
     base = committed.id;
   }
   // A small top layer came with the verdict; a big one is read from the builder.
-  const committed = await commitLayer(p, app, appTar ? Readable.from([appTar]) : await builder.getArchive({ path: `${SLUG}/rest/app` }), base, tag);
+  const committed = await commitLayer(p, appTar ? Readable.from([appTar]) : await builder.getArchive({ path: `${SLUG}/rest/app` }), base, tag, imageLabels(p.owner, app));
   out(`       app: ${megabytes(committed.bytes)}`);
   return committed.id;
 }
 
-/** `tar` (a directory named `app`) extracted to `/app` on `base`, committed as `tag`: the new image's id and the bytes copied. */
-async function commitLayer(p: Platform, app: App, tar: NodeJS.ReadableStream, base: string, tag: string): Promise<{ id: string; bytes: number }> {
-  const container = await p.docker.createContainer({ Image: base, User: '1000:1000', WorkingDir: '/app', Labels: imageLabels(p.owner, app) });
+/** On a slug layer's image: the digest of its parent's id and its files, which it is found by. */
+const LAYER_LABEL = 'paas.layer';
+
+const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest('hex');
+
+function splitTag(tag: string): { repo: string; tag: string } {
+  const colon = tag.lastIndexOf(':');
+  return { repo: tag.slice(0, colon), tag: tag.slice(colon + 1) };
+}
+
+/**
+ * A slug layer some app of this platform made on `base` with these files. Labels are inherited by
+ * the images built on top, so the image must also be a child of `base` itself.
+ */
+async function sharedLayer(p: Platform, base: string, content: string): Promise<string | undefined> {
+  const images = await p.docker.listImages({ filters: JSON.stringify({ label: [`paas.owner=${p.owner}`, `${LAYER_LABEL}=${content}`] }) });
+  return images.find((image) => image.ParentId === base)?.Id;
+}
+
+/**
+ * A digest of the files in a tar stream: each entry's name, type, mode, owner, size, link target
+ * and content, in order; not their times (two builds of the same files differ only in those).
+ */
+export async function filesDigest(stream: NodeJS.ReadableStream): Promise<string> {
+  const hash = crypto.createHash('sha256');
+  const extract = tar.extract();
+  extract.on('entry', (header, body, next) => {
+    hash.update(JSON.stringify([header.name, header.type, header.mode, header.uid, header.gid, header.size, header.linkname ?? '']));
+    body.on('data', (chunk) => hash.update(chunk as Buffer));
+    body.on('end', next);
+  });
+  await pipeline(stream, extract);
+  return hash.digest('hex');
+}
+
+/** `tar` (a directory named `app`) extracted to `/app` on `base`, committed as `tag` with `labels`: the new image's id and the bytes copied. */
+async function commitLayer(p: Platform, tar: NodeJS.ReadableStream, base: string, tag: string, labels: Record<string, string>): Promise<{ id: string; bytes: number }> {
+  const container = await p.docker.createContainer({ Image: base, User: '1000:1000', WorkingDir: '/app', Labels: labels });
   try {
     let bytes = 0;
     const counted = new PassThrough();
     counted.on('data', (chunk: Buffer) => (bytes += chunk.length));
     tar.pipe(counted);
     await container.putArchive(counted, { path: '/' });
-    const colon = tag.lastIndexOf(':');
-    const { Id } = (await container.commit({ repo: tag.slice(0, colon), tag: tag.slice(colon + 1) })) as { Id: string };
+    const { Id } = (await container.commit(splitTag(tag))) as { Id: string };
     return { id: Id, bytes };
   } finally {
     void container.remove({ force: true }).catch(() => {});

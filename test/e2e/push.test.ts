@@ -12,7 +12,7 @@ describe('git push to a live app', () => {
     platform = await startPlatform();
   });
   afterAll(async () => {
-    for (const app of ['push-node', 'push-python', 'push-static', 'push-docker', 'push-rules', 'push-broken']) {
+    for (const app of ['push-node', 'push-node-2', 'push-python', 'push-static', 'push-docker', 'push-rules', 'push-broken']) {
       await paas(platform, ['apps:destroy', app, '--confirm', app]);
     }
     await platform?.stop();
@@ -70,6 +70,16 @@ describe('git push to a live app', () => {
     expect(second.output).toMatch(/\.heroku: unchanged, reusing its layer/);
     expect(second.output).toContain('Released v2');
     expect((await routerGet(platform, 'push-node.localhost')).body).toContain('hello again from node');
+
+    // Another app with the same runtime and lockfile gets the first one's layers, found by their files.
+    const other = await deploy('node-app', 'push-node-2');
+    expect(other.result.code, other.result.output).toBe(0);
+    expect(other.result.output).toMatch(/\.heroku: the same files as another app's, reusing its layer/);
+    expect(other.result.output).toMatch(/node_modules: the same files as another app's, reusing its layer/);
+    // ... and keeps them when the first app goes.
+    expect((await paas(platform, ['apps:destroy', 'push-node', '--confirm', 'push-node'])).code).toBe(0);
+    expect((await paas(platform, ['ps:restart', '-a', 'push-node-2'])).code).toBe(0);
+    expect((await routerGet(platform, 'push-node-2.localhost')).body).toContain('hello from node');
   });
 
   it('rejects a failing build and keeps the previous release answering', async () => {
