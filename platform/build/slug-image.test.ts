@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import tar from 'tar-stream';
-import { filesDigest, parseLayers } from './slug-image.ts';
+import type { Platform } from '../platform.ts';
+import { filesDigest, parseLayers, sharedLayer } from './slug-image.ts';
 
 describe('parseLayers', () => {
   it('reads the build driver’s "N FINGERPRINT DIR" lines in order', () => {
@@ -39,5 +40,42 @@ describe('filesDigest', () => {
     expect(await tarOf([{ name: 'app/a.js', body: 'one', mode: 0o755 }])).not.toBe(a);
     // Entry boundaries count: "ab" + "c" is not "a" + "bc".
     expect(await tarOf([{ name: 'x', body: 'ab' }, { name: 'y', body: 'c' }])).not.toBe(await tarOf([{ name: 'x', body: 'a' }, { name: 'y', body: 'bc' }]));
+  });
+});
+
+describe('sharedLayer', () => {
+  const tarOf = (body: string) => {
+    const pack = tar.pack();
+    pack.entry({ name: 'app/x', mtime: new Date(0), uid: 1000, gid: 1000 }, body);
+    pack.finalize();
+    return pack as unknown as NodeJS.ReadableStream;
+  };
+  /** An engine that has one layer image made by another app: a child of `base-1`, claiming key `k`. */
+  const platformWith = async (files: string) =>
+    ({
+      owner: 'o',
+      docker: {
+        listImages: async ({ filters }: { filters: string }) => {
+          const { label } = JSON.parse(filters) as { label: string[] };
+          if (!label.includes('paas.layer-key=k')) return [];
+          return [
+            { Id: 'top', ParentId: 'layer-1', Labels: { 'paas.layer-key': 'k', 'paas.layer-files': 'whatever' } },
+            { Id: 'layer-1', ParentId: 'base-1', Labels: { 'paas.layer-key': 'k', 'paas.layer-files': await filesDigest(tarOf(files)) } },
+          ];
+        },
+      },
+    }) as unknown as Platform;
+
+  it('is the other app’s layer when the files read from this build are the same', async () => {
+    expect(await sharedLayer(await platformWith('node'), 'base-1', 'k', async () => tarOf('node'))).toBe('layer-1');
+  });
+
+  it('is nothing when a build claims the fingerprint but its files differ', async () => {
+    expect(await sharedLayer(await platformWith('node'), 'base-1', 'k', async () => tarOf('something else'))).toBeUndefined();
+  });
+
+  it('is nothing on another image below, or for another fingerprint', async () => {
+    expect(await sharedLayer(await platformWith('node'), 'base-2', 'k', async () => tarOf('node'))).toBeUndefined();
+    expect(await sharedLayer(await platformWith('node'), 'base-1', 'other', async () => tarOf('node'))).toBeUndefined();
   });
 });

@@ -34,11 +34,12 @@ const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)}M`;
 /**
  * The run image: the runtime stack image, then one layer per slug layer, then the rest of the slug.
  * A layer is reused from the app's earlier builds while its fingerprint and everything below it
- * are unchanged; a layer new to the app is first looked for among the layers other apps built on
- * the same image (the same runtime, the same locked dependencies), by a digest of its files that
- * the platform takes itself from the builder's archive, so no build can claim files it did not
- * produce. Otherwise it is made: a container created from the image below it, the builder's
- * directory copied in, committed. Only what changed crosses the engine.
+ * are unchanged. A layer new to the app may be one another app made already (the same runtime, the
+ * same locked dependencies): when one on the same image claims the same fingerprint, the layer's
+ * files are read out of the builder and their digest compared with the one the platform took when
+ * it made that layer, so no build can claim files it did not produce. Otherwise the layer is made:
+ * a container created from the image below it, the builder's directory copied in (its digest taken
+ * on the way), committed. Only what changed crosses the engine.
  */
 export async function slugImage(p: Platform, app: App, builder: Docker.Container, layers: SlugLayer[], appTar: Buffer | undefined, tag: string, out: (line: string) => void): Promise<string> {
   let base = (await p.docker.getImage(STACK_IMAGE).inspect()).Id;
@@ -57,16 +58,15 @@ export async function slugImage(p: Platform, app: App, builder: Docker.Container
       base = existing.Id;
       continue;
     }
-    const path = `${SLUG}/${layer.index}/app`;
-    const content = sha256(`${base} ${await filesDigest(await builder.getArchive({ path }))}`);
-    const shared = await sharedLayer(p, base, content);
+    const files = () => builder.getArchive({ path: `${SLUG}/${layer.index}/app` });
+    const shared = await sharedLayer(p, base, key, files);
     if (shared) {
       await p.docker.getImage(shared).tag(splitTag(layerTag));
       out(`       ${layer.dir}: the same files as another app's, reusing its layer`);
       base = shared;
       continue;
     }
-    const committed = await commitLayer(p, await builder.getArchive({ path }), base, layerTag, { 'paas.owner': p.owner, [LAYER_LABEL]: content });
+    const committed = await commitLayer(p, await files(), base, layerTag, { 'paas.owner': p.owner, [KEY_LABEL]: key });
     out(`       ${layer.dir}: new layer, ${megabytes(committed.bytes)}`);
     base = committed.id;
   }
@@ -76,8 +76,10 @@ export async function slugImage(p: Platform, app: App, builder: Docker.Container
   return committed.id;
 }
 
-/** On a slug layer's image: the digest of its parent's id and its files, which it is found by. */
-const LAYER_LABEL = 'paas.layer';
+/** On a slug layer's image: the digest of its parent's id and the fingerprint its build gave (a hint). */
+const KEY_LABEL = 'paas.layer-key';
+/** On a slug layer's image: the digest of its files, as the platform read them when it made the layer. */
+const FILES_LABEL = 'paas.layer-files';
 
 const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest('hex');
 
@@ -87,12 +89,14 @@ function splitTag(tag: string): { repo: string; tag: string } {
 }
 
 /**
- * A slug layer some app of this platform made on `base` with these files. Labels are inherited by
- * the images built on top, so the image must also be a child of `base` itself.
+ * A layer another app of this platform made on `base` with the same fingerprint and, read here,
+ * the same files. (Labels pass on to the images built on top: the layer must be a child of `base`.)
  */
-async function sharedLayer(p: Platform, base: string, content: string): Promise<string | undefined> {
-  const images = await p.docker.listImages({ filters: JSON.stringify({ label: [`paas.owner=${p.owner}`, `${LAYER_LABEL}=${content}`] }) });
-  return images.find((image) => image.ParentId === base)?.Id;
+export async function sharedLayer(p: Platform, base: string, key: string, files: () => Promise<NodeJS.ReadableStream>): Promise<string | undefined> {
+  const images = await p.docker.listImages({ filters: JSON.stringify({ label: [`paas.owner=${p.owner}`, `${KEY_LABEL}=${key}`] }) });
+  const candidate = images.find((image) => image.ParentId === base && image.Labels?.[FILES_LABEL]);
+  if (!candidate) return undefined;
+  return (await filesDigest(await files())) === candidate.Labels[FILES_LABEL] ? candidate.Id : undefined;
 }
 
 /**
@@ -111,16 +115,21 @@ export async function filesDigest(stream: NodeJS.ReadableStream): Promise<string
   return hash.digest('hex');
 }
 
-/** `tar` (a directory named `app`) extracted to `/app` on `base`, committed as `tag` with `labels`: the new image's id and the bytes copied. */
+/**
+ * `tar` (a directory named `app`) extracted to `/app` on `base`, committed as `tag` with `labels`
+ * and the digest of its files: the new image's id and the bytes copied.
+ */
 async function commitLayer(p: Platform, tar: NodeJS.ReadableStream, base: string, tag: string, labels: Record<string, string>): Promise<{ id: string; bytes: number }> {
   const container = await p.docker.createContainer({ Image: base, User: '1000:1000', WorkingDir: '/app', Labels: labels });
   try {
     let bytes = 0;
     const counted = new PassThrough();
+    const digested = new PassThrough();
     counted.on('data', (chunk: Buffer) => (bytes += chunk.length));
     tar.pipe(counted);
-    await container.putArchive(counted, { path: '/' });
-    const { Id } = (await container.commit(splitTag(tag))) as { Id: string };
+    tar.pipe(digested);
+    const [, files] = await Promise.all([container.putArchive(counted, { path: '/' }), filesDigest(digested)]);
+    const { Id } = (await container.commit({ ...splitTag(tag), changes: `LABEL ${FILES_LABEL}=${files}` })) as { Id: string };
     return { id: Id, bytes };
   } finally {
     void container.remove({ force: true }).catch(() => {});
