@@ -9,6 +9,7 @@ import { wireApps } from './wiring.ts';
 import { createApi } from './api/server.ts';
 import { startRouter } from './router-process.ts';
 import { releasesRepo } from './release/releases-repo.ts';
+import { builders } from './build/builders.ts';
 import { attachLogStream } from './api/routes/logs.ts';
 import { attachRunStream } from './api/routes/run.ts';
 
@@ -32,6 +33,7 @@ async function main() {
   await p.docker.ping();
   await p.logs.start();
   releasesRepo(p.db).failAbandoned();
+  void builders.sweep(p);
   const stopSupervising = await p.runner.supervise();
   fs.writeFileSync(path.join(settings.dataDir, 'ports.json'), JSON.stringify({ api: apiPort, http: httpPort }) + '\n');
   ready = true;

@@ -44,6 +44,14 @@ export const builders = {
     pending.set(name, done);
   },
 
+  /** At start-up: removes the builders a stopped platform left mid-push (standbys stay, for the next push). */
+  async sweep(p: Platform): Promise<void> {
+    const left = await p.docker.listContainers({ all: true, filters: JSON.stringify({ label: [`paas.owner=${p.owner}`, 'paas.role=build'] }) });
+    for (const c of left.filter((c) => !c.Names.some((n) => n.startsWith('/paas-builder-')))) {
+      await p.docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {});
+    }
+  },
+
   /** Removes the app's standby builder and build cache (the app is being destroyed). */
   async remove(p: Platform, app: App): Promise<string[]> {
     await pending.get(standbyName(p, app));

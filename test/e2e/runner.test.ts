@@ -217,6 +217,11 @@ describe('runner', () => {
     expect((await routerGet(platform, `${APP}.localhost`)).body).toContain('hello from env-app');
     const [abandoned] = JSON.parse((await cli('releases', '--json')).stdout);
     expect(abandoned).toMatchObject({ version: current + 1, status: 'failed' });
+    // The builder the cut push held is gone; only the app's standby for the next push is left.
+    await waitFor(async () => {
+      const builders = docker('ps', '-a', '--format', '{{.Names}}', '--filter', `label=paas.owner=${platform.owner}`, '--filter', 'label=paas.role=build').split('\n').filter(Boolean);
+      return builders.every((name) => name.startsWith('paas-builder-')) ? true : undefined;
+    }, 30_000);
     execFileSync('git', ['reset', '-q', '--hard', 'HEAD~1'], { cwd: dir });
   });
 
