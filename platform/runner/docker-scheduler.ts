@@ -125,7 +125,18 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
     }
   };
 
+  /** Apps whose network and spare are being made ahead of a deploy (removeApp waits for them). */
+  const preparing = new Map<string, Promise<void>>();
+
   return {
+    prepare(app) {
+      const ready = ensureNetwork(app)
+        .then((net) => sandboxes.refill(app, net))
+        .catch(() => {}) // the first start makes them then
+        .finally(() => preparing.delete(app));
+      preparing.set(app, ready);
+    },
+
     async start(spec) {
       try {
         const net = await ensureNetwork(spec.app);
@@ -233,6 +244,7 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
     },
 
     async removeApp(app) {
+      await preparing.get(app);
       const removed: string[] = [];
       for (const inst of await this.list(app)) {
         await docker.getContainer(inst.id).remove({ force: true }).catch(() => {});

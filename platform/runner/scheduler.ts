@@ -29,6 +29,11 @@ export interface Instance {
  * Docker Swarm next. Nothing else in the platform talks to the engine about app containers.
  */
 export interface Scheduler {
+  /**
+   * In the background, makes ready what the app's next process needs (a new app's network, a spare
+   * network sandbox), so a deploy does not wait for it once its build is done.
+   */
+  prepare(app: string): void;
   /** Throws PlatformError `engine_unavailable` when the engine itself is down (not the app's fault). */
   start(spec: InstanceSpec): Promise<Instance>;
   list(app?: string): Promise<Instance[]>;
