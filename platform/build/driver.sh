@@ -60,7 +60,7 @@ done
 # fingerprint holds: every file's name, size, mtime, mode and owner (rsync's quick check), every
 # other entry's name, type, mode, owner and link target (a buildpack recreates its directories and
 # symlinks on each build). $SLUG/rest/app is everything else, the top layer. /build-result/layers
-# lists "N FINGERPRINT DIR" in stacking order. (platform/build/slug-image.ts reads these paths.)
+# lists "N FINGERPRINT SHAPE DIR" in stacking order. (platform/build/slug-image.ts reads these paths.)
 layers=()
 for dir in .heroku node_modules .venv; do
   [ -d "$BUILD_DIR/$dir" ] && [ ! -L "$BUILD_DIR/$dir" ] || continue
@@ -71,11 +71,17 @@ done
 mkdir -p "$SLUG/rest/app"
 find "$BUILD_DIR/" -mindepth 1 -maxdepth 1 ! -name "${SLUG##*/}" -exec mv -t "$SLUG/rest/app/" {} +
 chown -R 1000:1000 "$SLUG"
+# The same without file times is the layer's shape: two apps' builds of the same files (the same
+# runtime, the same locked dependencies) share it, and the platform compares their contents then.
+shape_list=$(mktemp)
 for n in "${!layers[@]}"; do
   fingerprint=$(cd "$SLUG/$n/app" &&
-    find . -type f -printf '%P f %s %T@ %m %U\0' -o -printf '%P %y %m %U %l\0' | LC_ALL=C sort -z | sha256sum | cut -c1-32)
-  echo "$n $fingerprint ${layers[$n]}" >> /build-result/layers
+    find . -type f -printf '%P f %s %T@ %m %U\0' -fprintf "$shape_list" '%P f %s %m %U\0' \
+      -o -printf '%P %y %m %U %l\0' -fprintf "$shape_list" '%P %y %m %U %l\0' | LC_ALL=C sort -z | sha256sum | cut -c1-32)
+  shape=$(LC_ALL=C sort -z "$shape_list" | sha256sum | cut -c1-32)
+  echo "$n $fingerprint $shape ${layers[$n]}" >> /build-result/layers
 done
+rm -f "$shape_list"
 
 # A small top layer (most apps' own files) goes back with the verdict: reading it out of the
 # builder through the engine costs ~0.3 s whatever its size.

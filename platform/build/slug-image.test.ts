@@ -5,18 +5,19 @@ import { filesDigest, parseLayers, sharedLayer } from './slug-image.ts';
 
 describe('parseLayers', () => {
   it('reads the build driver’s "N FINGERPRINT DIR" lines in order', () => {
-    const fp = 'a'.repeat(32);
-    expect(parseLayers(`0 ${fp} .heroku\n1 ${'b'.repeat(32)} node_modules\n`)).toEqual([
-      { index: 0, fingerprint: fp, dir: '.heroku' },
-      { index: 1, fingerprint: 'b'.repeat(32), dir: 'node_modules' },
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((x) => x.repeat(32));
+    expect(parseLayers(`0 ${a} ${b} .heroku\n1 ${c} ${d} node_modules\n`)).toEqual([
+      { index: 0, fingerprint: a, shape: b, dir: '.heroku' },
+      { index: 1, fingerprint: c, shape: d, dir: 'node_modules' },
     ]);
     expect(parseLayers('')).toEqual([]);
   });
 
   it('refuses anything else rather than build a wrong image', () => {
     expect(() => parseLayers('x abc .heroku')).toThrow(/bad layer line/);
-    expect(() => parseLayers(`0 ${'a'.repeat(31)} .heroku`)).toThrow(/bad layer line/);
-    expect(() => parseLayers(`0 ${'a'.repeat(32)}`)).toThrow(/bad layer line/);
+    expect(() => parseLayers(`0 ${'a'.repeat(31)} ${'b'.repeat(32)} .heroku`)).toThrow(/bad layer line/);
+    expect(() => parseLayers(`0 ${'a'.repeat(32)} .heroku`)).toThrow(/bad layer line/);
+    expect(() => parseLayers(`0 ${'a'.repeat(32)} ${'b'.repeat(32)}`)).toThrow(/bad layer line/);
   });
 });
 
@@ -50,17 +51,17 @@ describe('sharedLayer', () => {
     pack.finalize();
     return pack as unknown as NodeJS.ReadableStream;
   };
-  /** An engine that has one layer image made by another app: a child of `base-1`, claiming key `k`. */
+  /** An engine that has one layer image made by another app: a child of `base-1`, of shape `k`. */
   const platformWith = async (files: string) =>
     ({
       owner: 'o',
       docker: {
         listImages: async ({ filters }: { filters: string }) => {
           const { label } = JSON.parse(filters) as { label: string[] };
-          if (!label.includes('paas.layer-key=k')) return [];
+          if (!label.includes('paas.layer-shape=k')) return [];
           return [
-            { Id: 'top', ParentId: 'layer-1', Labels: { 'paas.layer-key': 'k', 'paas.layer-files': 'whatever' } },
-            { Id: 'layer-1', ParentId: 'base-1', Labels: { 'paas.layer-key': 'k', 'paas.layer-files': await filesDigest(tarOf(files)) } },
+            { Id: 'top', ParentId: 'layer-1', Labels: { 'paas.layer-shape': 'k', 'paas.layer-files': 'whatever' } },
+            { Id: 'layer-1', ParentId: 'base-1', Labels: { 'paas.layer-shape': 'k', 'paas.layer-files': await filesDigest(tarOf(files)) } },
           ];
         },
       },
@@ -70,11 +71,11 @@ describe('sharedLayer', () => {
     expect(await sharedLayer(await platformWith('node'), 'base-1', 'k', async () => tarOf('node'))).toBe('layer-1');
   });
 
-  it('is nothing when a build claims the fingerprint but its files differ', async () => {
+  it('is nothing when a build has the shape but its files differ', async () => {
     expect(await sharedLayer(await platformWith('node'), 'base-1', 'k', async () => tarOf('something else'))).toBeUndefined();
   });
 
-  it('is nothing on another image below, or for another fingerprint', async () => {
+  it('is nothing on another image below, or for another shape', async () => {
     expect(await sharedLayer(await platformWith('node'), 'base-2', 'k', async () => tarOf('node'))).toBeUndefined();
     expect(await sharedLayer(await platformWith('node'), 'base-1', 'other', async () => tarOf('node'))).toBeUndefined();
   });

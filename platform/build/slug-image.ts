@@ -11,7 +11,10 @@ import { imageLabels, imageRepo } from './images.ts';
 /** A directory the build driver set aside as a layer of its own (`/build-result/layers`). */
 export interface SlugLayer {
   index: number;
+  /** Its files' names, sizes, times, modes and owners: unchanged means the app's last layer is it. */
   fingerprint: string;
+  /** The same without times: another app's layer of this shape may hold the same files. */
+  shape: string;
   dir: string;
 }
 
@@ -20,9 +23,10 @@ export function parseLayers(text: string): SlugLayer[] {
     .split('\n')
     .filter((line) => line.trim())
     .map((line) => {
-      const [index, fingerprint, dir] = line.trim().split(' ');
-      if (!/^\d+$/.test(index) || !/^[0-9a-f]{32}$/.test(fingerprint) || !dir) throw new Error(`build driver: bad layer line ${JSON.stringify(line)}`);
-      return { index: Number(index), fingerprint, dir };
+      const [index, fingerprint, shape, dir] = line.trim().split(' ');
+      const digest = /^[0-9a-f]{32}$/;
+      if (!/^\d+$/.test(index) || !digest.test(fingerprint) || !digest.test(shape) || !dir) throw new Error(`build driver: bad layer line ${JSON.stringify(line)}`);
+      return { index: Number(index), fingerprint, shape, dir };
     });
 }
 
@@ -35,7 +39,8 @@ const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)}M`;
  * The run image: the runtime stack image, then one layer per slug layer, then the rest of the slug.
  * A layer is reused from the app's earlier builds while its fingerprint and everything below it
  * are unchanged. A layer new to the app may be one another app made already (the same runtime, the
- * same locked dependencies): when one on the same image claims the same fingerprint, the layer's
+ * same locked dependencies), or the app itself with other file times: when one on the same image
+ * has the same shape (the fingerprint without times), the layer's
  * files are read out of the builder and their digest compared with the one the platform took when
  * it made that layer, so no build can claim files it did not produce. Otherwise the layer is made:
  * a container created from the image below it, the builder's directory copied in (its digest taken
@@ -59,14 +64,15 @@ export async function slugImage(p: Platform, app: App, builder: Docker.Container
       continue;
     }
     const files = () => builder.getArchive({ path: `${SLUG}/${layer.index}/app` });
-    const shared = await sharedLayer(p, base, key, files);
+    const shape = sha256(`${base} ${layer.shape}`).slice(0, 16);
+    const shared = await sharedLayer(p, base, shape, files);
     if (shared) {
       await p.docker.getImage(shared).tag(splitTag(layerTag));
-      out(`       ${layer.dir}: the same files as another app's, reusing its layer`);
+      out(`       ${layer.dir}: the same files as an earlier layer, reusing it`);
       base = shared;
       continue;
     }
-    const committed = await commitLayer(p, await files(), base, layerTag, { 'paas.owner': p.owner, [KEY_LABEL]: key });
+    const committed = await commitLayer(p, await files(), base, layerTag, { 'paas.owner': p.owner, [SHAPE_LABEL]: shape });
     out(`       ${layer.dir}: new layer, ${megabytes(committed.bytes)}`);
     base = committed.id;
   }
@@ -76,8 +82,8 @@ export async function slugImage(p: Platform, app: App, builder: Docker.Container
   return committed.id;
 }
 
-/** On a slug layer's image: the digest of its parent's id and the fingerprint its build gave (a hint). */
-const KEY_LABEL = 'paas.layer-key';
+/** On a slug layer's image: the digest of its parent's id and the shape its build gave (a hint). */
+const SHAPE_LABEL = 'paas.layer-shape';
 /** On a slug layer's image: the digest of its files, as the platform read them when it made the layer. */
 const FILES_LABEL = 'paas.layer-files';
 
@@ -89,11 +95,11 @@ function splitTag(tag: string): { repo: string; tag: string } {
 }
 
 /**
- * A layer another app of this platform made on `base` with the same fingerprint and, read here,
- * the same files. (Labels pass on to the images built on top: the layer must be a child of `base`.)
+ * A layer some app of this platform made on `base` with the same shape and, read here, the same
+ * files. (Labels pass on to the images built on top: the layer must be a child of `base`.)
  */
-export async function sharedLayer(p: Platform, base: string, key: string, files: () => Promise<NodeJS.ReadableStream>): Promise<string | undefined> {
-  const images = await p.docker.listImages({ filters: JSON.stringify({ label: [`paas.owner=${p.owner}`, `${KEY_LABEL}=${key}`] }) });
+export async function sharedLayer(p: Platform, base: string, shape: string, files: () => Promise<NodeJS.ReadableStream>): Promise<string | undefined> {
+  const images = await p.docker.listImages({ filters: JSON.stringify({ label: [`paas.owner=${p.owner}`, `${SHAPE_LABEL}=${shape}`] }) });
   const candidate = images.find((image) => image.ParentId === base && image.Labels?.[FILES_LABEL]);
   if (!candidate) return undefined;
   return (await filesDigest(await files())) === candidate.Labels[FILES_LABEL] ? candidate.Id : undefined;

@@ -71,10 +71,11 @@ describe('git push to a live app', () => {
     expect(second.output).toContain('Released v2');
     expect((await routerGet(platform, 'push-node.localhost')).body).toContain('hello again from node');
 
-    // Another app with the same runtime gets the first one's layer for it, once its files are compared.
+    // Another app with the same runtime and lockfile gets the first one's layers, once their files are compared.
     const other = await deploy('node-app', 'push-node-2');
     expect(other.result.code, other.result.output).toBe(0);
-    expect(other.result.output).toMatch(/\.heroku: the same files as another app's, reusing its layer/);
+    expect(other.result.output).toMatch(/\.heroku: the same files as an earlier layer, reusing it/);
+    expect(other.result.output).toMatch(/node_modules: the same files as an earlier layer, reusing it/);
     // ... and keeps them when the first app goes.
     expect((await paas(platform, ['apps:destroy', 'push-node', '--confirm', 'push-node'])).code).toBe(0);
     expect((await paas(platform, ['ps:restart', '-a', 'push-node-2'])).code).toBe(0);
