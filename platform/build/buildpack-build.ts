@@ -39,8 +39,8 @@ export async function buildpackBuild(p: Platform, app: App, source: Source, conf
       () => archive(source, 'app/'),
     ]),
   );
-  // The verdict is the driver's last line (it exits right after): the build has succeeded once it
-  // is here, without waiting ~0.3 s more for the engine to see the container exit.
+  // The verdict is the driver's last line (it then waits to be removed, builders.recycle): the build
+  // has succeeded once it is here.
   let verdict = '';
   let sawVerdict!: () => void;
   const verdictSeen = new Promise<number>((resolve) => (sawVerdict = () => resolve(0)));

@@ -40,9 +40,9 @@ const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)}M`;
  * A layer is reused from the app's earlier builds while its fingerprint and everything below it
  * are unchanged. A layer new to the app may be one another app made already (the same runtime, the
  * same locked dependencies), or the app itself with other file times: when one on the same image
- * has the same shape (the fingerprint without times), the layer's
- * files are read out of the builder and their digest compared with the one the platform took when
- * it made that layer, so no build can claim files it did not produce. Otherwise the layer is made:
+ * has the same shape (the fingerprint without times), the layer's files are read out of the builder
+ * and their digest compared with the one the platform took when it made that layer, so no build can
+ * claim files it did not produce. Otherwise the layer is made:
  * a container created from the image below it, the builder's directory copied in (its digest taken
  * on the way), committed. Only what changed crosses the engine.
  */
@@ -72,7 +72,7 @@ export async function slugImage(p: Platform, app: App, builder: Docker.Container
       base = shared;
       continue;
     }
-    const committed = await commitLayer(p, await files(), base, layerTag, { 'paas.owner': p.owner, [SHAPE_LABEL]: shape });
+    const committed = await commitLayer(p, await files(), base, layerTag, { 'paas.owner': p.owner, [SHAPE_LABEL]: shape }, { digest: true });
     out(`       ${layer.dir}: new layer, ${megabytes(committed.bytes)}`);
     base = committed.id;
   }
@@ -123,19 +123,19 @@ export async function filesDigest(stream: NodeJS.ReadableStream): Promise<string
 
 /**
  * `tar` (a directory named `app`) extracted to `/app` on `base`, committed as `tag` with `labels`
- * and the digest of its files: the new image's id and the bytes copied.
+ * (and, for a slug layer others may share, the digest of its files, taken as they pass): the new
+ * image's id and the bytes copied.
  */
-async function commitLayer(p: Platform, tar: NodeJS.ReadableStream, base: string, tag: string, labels: Record<string, string>): Promise<{ id: string; bytes: number }> {
+async function commitLayer(p: Platform, tar: NodeJS.ReadableStream, base: string, tag: string, labels: Record<string, string>, { digest = false } = {}): Promise<{ id: string; bytes: number }> {
   const container = await p.docker.createContainer({ Image: base, User: '1000:1000', WorkingDir: '/app', Labels: labels });
   try {
     let bytes = 0;
     const counted = new PassThrough();
-    const digested = new PassThrough();
     counted.on('data', (chunk: Buffer) => (bytes += chunk.length));
     tar.pipe(counted);
-    tar.pipe(digested);
-    const [, files] = await Promise.all([container.putArchive(counted, { path: '/' }), filesDigest(digested)]);
-    const { Id } = (await container.commit({ ...splitTag(tag), changes: `LABEL ${FILES_LABEL}=${files}` })) as { Id: string };
+    const files = digest ? filesDigest(tar.pipe(new PassThrough())) : undefined;
+    await Promise.all([container.putArchive(counted, { path: '/' }), files]);
+    const { Id } = (await container.commit({ ...splitTag(tag), ...(files && { changes: `LABEL ${FILES_LABEL}=${await files}` }) })) as { Id: string };
     return { id: Id, bytes };
   } finally {
     void container.remove({ force: true }).catch(() => {});
