@@ -16,7 +16,7 @@ import { builders } from './build/builders.ts';
 export async function deployPush(p: Platform, app: App, commit: string, gitEnv: Record<string, string>, user: string, out: (text: string) => void) {
   const line = (text: string) => out(text + '\n');
   line(`-----> Building ${app.name} from ${commit.slice(0, 7)}`);
-  // A new app's network and spare sandbox are made while it builds, not when its web starts.
+  // A new app's network and spare sandboxes are made while it builds, not when its web starts.
   p.scheduler.prepare(app.name);
   try {
     const source = await openSource(repoPath(p.settings.dataDir, app.name), commit, gitEnv);

@@ -63,7 +63,7 @@ export function createPlatform(settings: Settings, dbFile = path.join(settings.d
     adminToken,
     owner,
     events: eventsRepo(db),
-    scheduler: dockerScheduler(docker, owner),
+    scheduler: dockerScheduler(docker, owner, settings.sandboxPool),
     routes: RouteTable.inDataDir(settings.dataDir, hostsOf, () => appsRepo(db).all().map((a) => a.name)),
     appSetups: [],
     teardowns: [],

@@ -21,15 +21,18 @@ export interface Settings {
   maxDynosPerType: number;
   /** Log lines kept per app (history of `paas logs`). */
   logLines: number;
+  /** Network sandboxes kept started for dynos to come (0: each dyno makes its own network). */
+  sandboxPool: number;
 }
 
-function positiveInt(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
+function integer(name: string, fallback: number, env: NodeJS.ProcessEnv, min: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be ${min ? 'a positive' : 'a non-negative'} integer, got "${raw}"`);
   return n;
 }
+const positiveInt = (name: string, fallback: number, env: NodeJS.ProcessEnv) => integer(name, fallback, env, 1);
 
 function port(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
   const raw = env[name];
@@ -54,5 +57,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     releaseTimeoutMs: positiveInt('PAAS_RELEASE_TIMEOUT', 3600, env) * 1000,
     maxDynosPerType: positiveInt('PAAS_MAX_DYNOS', 20, env),
     logLines: positiveInt('PAAS_LOG_LINES', 10_000, env),
+    sandboxPool: integer('PAAS_SANDBOX_POOL', 10, env, 0),
   };
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createDocker } from '../platform/docker.ts';
-import { removeImages } from '../platform/build/images.ts';
+import { removeOwned } from './helpers/remove-owned.ts';
 
 export function setup(): void {
   process.env.PAAS_TEST_OWNERS_FILE = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'paas-test-run-')), 'owners');
@@ -21,12 +21,6 @@ export async function teardown(): Promise<void> {
     return;
   }
   const docker = createDocker();
-  for (const owner of owners) {
-    const filters = JSON.stringify({ label: [`paas.owner=${owner}`] });
-    for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {});
-    for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => {});
-    await removeImages(docker, [`paas.owner=${owner}`]).catch((err) => console.error(`test teardown: ${err.message}`));
-    for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) await docker.getVolume(v.Name).remove({ force: true }).catch(() => {});
-  }
+  for (const owner of owners) await removeOwned(docker, owner);
   fs.rmSync(path.dirname(file), { recursive: true, force: true });
 }

@@ -40,6 +40,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { startPlatform, paas, type RunningPlatform } from '../../test/helpers/platform-process.ts';
 import { addRemote, commitAll, fixtureRepo } from '../../test/helpers/git-app.ts';
+import { removeOwned } from '../../test/helpers/remove-owned.ts';
+import { createDocker } from '../../platform/docker.ts';
 import { numberOption } from '../args.ts';
 
 const COLD = numberOption('cold', 3, 0, 5);
@@ -245,6 +247,7 @@ async function main() {
       if (r.code !== 0) console.error(`apps:destroy ${app} failed (remove its containers, images, volume and network by hand): ${r.stderr}`);
     }
     await platform.stop();
+    await removeOwned(createDocker(), platform.owner); // its spare sandboxes and their network
     if (process.env.BENCH_VERBOSE) console.error(platform.output());
   }
 

@@ -30,6 +30,8 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { startPlatform, paas, type RunningPlatform } from '../../test/helpers/platform-process.ts';
 import { addRemote, fixtureRepo, push } from '../../test/helpers/git-app.ts';
+import { removeOwned } from '../../test/helpers/remove-owned.ts';
+import { createDocker } from '../../platform/docker.ts';
 
 const argStr = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -345,6 +347,7 @@ async function main() {
     const destroyed = await paas(platform, ['apps:destroy', app, '--confirm', app]);
     if (destroyed.code !== 0) console.error(`apps:destroy ${app} failed (remove its containers, images, volume and network by hand): ${destroyed.stderr}`);
     await platform.stop();
+    await removeOwned(createDocker(), platform.owner); // its spare sandboxes and their network
     if (process.env.BENCH_VERBOSE) console.error(platform.output());
   }
 

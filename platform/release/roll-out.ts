@@ -15,6 +15,8 @@ export function rollOut(p: Platform, app: App, release: Release, line: (text: st
     const releases = releaseService(p);
     try {
       if (release.imageDigest) {
+        // What the new processes need is made ready while the release phase runs.
+        p.scheduler.prepare(app.name);
         await releasePhase(p, app, release, line);
         line('-----> Launching...');
         await p.runner.deploy(app, release, line);

@@ -4,7 +4,7 @@ import type { Instance, InstanceSpec, Scheduler } from './scheduler.ts';
 import { FrameSplitter, runToExit } from '../container-io.ts';
 import { PlatformError } from '../errors.ts';
 import { startSlot } from './start-slots.ts';
-import { addressOf, HARDENED, isSandbox, sandboxPool, type Sandbox } from './sandboxes.ts';
+import { addressOf, appOfSandbox, HARDENED, isSandbox, sandboxPool, type Sandbox } from './sandboxes.ts';
 
 const network = (app: string) => `paas-app-${app}`;
 
@@ -28,24 +28,24 @@ function engineDown(err: unknown): boolean {
   return ['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE'].includes(e?.code ?? '') || /shutting down|socket hang up/i.test(e?.message ?? '');
 }
 
-/** `owner` tells this platform's containers from another's on the same engine (say, a test run's). */
-export function dockerScheduler(docker: Docker, owner: string): Scheduler {
-  const sandboxes = sandboxPool(docker, owner);
-  let swept = false;
+/**
+ * `owner` tells this platform's containers from another's on the same engine (say, a test run's);
+ * `poolSize` is how many network sandboxes it keeps started ahead of need.
+ */
+export function dockerScheduler(docker: Docker, owner: string, poolSize: number): Scheduler {
   /**
-   * Each app's network, made once: concurrent starts (a scale to 10) share one lookup, and
-   * CheckDuplicate keeps the engine from making a second network of the same name.
+   * Networks made once: concurrent starts (a scale to 10) share one lookup, and CheckDuplicate
+   * keeps the engine from making a second network of the same name.
    */
   const networks = new Map<string, Promise<string>>();
-  const ensureNetwork = (app: string): Promise<string> => {
-    const name = network(app);
+  const ensureNetwork = (name: string, labels: Record<string, string>): Promise<string> => {
     let ready = networks.get(name);
     if (!ready) {
       ready = (async () => {
         const existing = await docker.listNetworks({ filters: JSON.stringify({ name: [name] }) });
         if (existing.some((n) => n.Name === name)) return name;
         try {
-          await docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: { 'paas.app': app, 'paas.owner': owner } });
+          await docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: labels });
         } catch (err) {
           if ((err as { statusCode?: number }).statusCode !== 409) throw err;
         }
@@ -56,6 +56,10 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
     }
     return ready;
   };
+  /** Each app's own network: its containers reach each other, and no other app's. */
+  const appNetwork = (app: string) => ensureNetwork(network(app), { 'paas.app': app, 'paas.owner': owner });
+  const sandboxes = sandboxPool(docker, owner, { size: poolSize, ensureNetwork });
+  let swept = false;
 
   /** `sandbox`: the network the dyno joined, if it joined one (gone: the dyno is cut off, as good as dead). */
   const toInstance = (info: Docker.ContainerInspectInfo, sandbox?: { running: boolean; ip: string | undefined }): Instance => {
@@ -77,13 +81,13 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
 
   const create = async (spec: InstanceSpec, io: { tty?: boolean; stdin?: boolean } = {}, sandbox?: Sandbox): Promise<Docker.Container> => {
     if (sandbox) return createIn(`container:${sandbox.id}`, spec, io, { 'paas.sandbox': sandbox.id });
-    const net = await ensureNetwork(spec.app);
+    const net = await appNetwork(spec.app);
     try {
       return await createIn(net, spec, io);
     } catch (err) {
       // Removed behind our back (docker network prune): make it again, once.
       if ((err as { statusCode?: number }).statusCode !== 404 || !networks.delete(net)) throw err;
-      return createIn(await ensureNetwork(spec.app), spec, io);
+      return createIn(await appNetwork(spec.app), spec, io);
     }
   };
 
@@ -125,28 +129,26 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
     }
   };
 
-  /** Apps whose network and spare are being made ahead of a deploy (removeApp waits for them). */
+  /** Apps whose network is being made ahead of a deploy (removeApp waits for them). */
   const preparing = new Map<string, Promise<void>>();
 
   return {
     prepare(app) {
-      const ready = ensureNetwork(app)
-        .then((net) => sandboxes.refill(app, net))
-        .catch(() => {}) // the first start makes them then
+      sandboxes.fill();
+      const ready = appNetwork(app)
+        .then((net) => sandboxes.reserve(app, net))
+        .catch(() => {}) // the first start makes it then
         .finally(() => preparing.delete(app));
       preparing.set(app, ready);
     },
 
     async start(spec) {
       try {
-        const net = await ensureNetwork(spec.app);
-        const sandbox = await sandboxes.take(spec.app);
-        const instance = sandbox
-          ? // A spare killed a moment ago fails the start: then the process goes on the network itself.
+        const sandbox = await sandboxes.take(spec.app, await appNetwork(spec.app));
+        return sandbox
+          ? // A sandbox killed a moment ago fails the start: then the process goes on the network itself.
             await startIn(spec, sandbox).catch((err) => (engineDown(err) ? Promise.reject(err) : startIn(spec)))
           : await startIn(spec);
-        sandboxes.refill(spec.app, net);
-        return instance;
       } catch (err) {
         if (engineDown(err)) throw new PlatformError(503, 'engine_unavailable', `the Docker engine is not answering (${(err as Error).message})`);
         throw err;
@@ -163,15 +165,17 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
     },
 
     async list(app) {
-      const filters = { label: [`paas.owner=${owner}`, ...(app ? [`paas.app=${app}`] : [])] };
-      const summaries = await docker.listContainers({ all: true, filters: JSON.stringify(filters) });
+      // All of them: a dyno's sandbox, taken from the pool, carries no app label.
+      const summaries = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`paas.owner=${owner}`] }) });
       const held = new Map(summaries.filter((s) => isSandbox(s.Labels)).map((s) => [s.Id, { running: s.State === 'running', ip: addressOf(s.NetworkSettings.Networks) }]));
       if (!swept && !app) {
         // The first full listing is the supervisor's first pass, at start-up.
         swept = true;
-        for (const id of sandboxes.orphans(summaries)) void sandboxes.remove(id);
+        for (const id of sandboxes.adopt(summaries)) void sandboxes.remove(id);
+        // Processes running: more will start (crashes, deploys, scaling) — have sandboxes ready.
+        if (summaries.some((s) => s.Labels['paas.dyno'])) sandboxes.fill();
       }
-      const dynos = summaries.filter((s) => s.Labels['paas.dyno']);
+      const dynos = summaries.filter((s) => s.Labels['paas.dyno'] && (!app || s.Labels['paas.app'] === app));
       const infos = await Promise.all(dynos.map((s) => docker.getContainer(s.Id).inspect().catch(() => undefined)));
       return infos.filter((i): i is Docker.ContainerInspectInfo => !!i).map((i) => toInstance(i, held.get(i.Config.Labels?.['paas.sandbox'] ?? '')));
     },
@@ -198,9 +202,10 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
               while ((nl = rest.indexOf('\n')) >= 0) {
                 const event = JSON.parse(rest.slice(0, nl));
                 rest = rest.slice(nl + 1);
-                const app = event?.Actor?.Attributes?.['paas.app'];
+                const attributes = event?.Actor?.Attributes;
+                if (attributes?.['paas.dyno']) onExit(attributes['paas.app']);
                 // A sandbox's end is its dyno's: the dyno has lost its network.
-                if (app && (event?.Actor?.Attributes?.['paas.dyno'] || isSandbox(event?.Actor?.Attributes))) onExit(app);
+                else if (isSandbox(attributes) && appOfSandbox(attributes.name)) onExit(appOfSandbox(attributes.name)!);
               }
             }
           } catch {
@@ -250,9 +255,9 @@ export function dockerScheduler(docker: Docker, owner: string): Scheduler {
         await docker.getContainer(inst.id).remove({ force: true }).catch(() => {});
         removed.push(`container ${inst.dyno} (v${inst.release})`);
       }
-      await sandboxes.idle(app);
-      const held = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`paas.owner=${owner}`, `paas.app=${app}`, 'paas.role=sandbox'] }) });
-      for (const s of held) await sandboxes.remove(s.Id);
+      await sandboxes.release(app);
+      const held = await sandboxes.ofApp(app);
+      for (const id of held) await sandboxes.remove(id);
       if (held.length) removed.push(`${held.length} network sandbox${held.length === 1 ? '' : 'es'}`);
       networks.delete(network(app));
       const nets = await docker.listNetworks({ filters: JSON.stringify({ name: [network(app)] }) });

@@ -1,33 +1,116 @@
 import type Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
-import { sandboxPool } from './sandboxes.ts';
+import { appOfSandbox, sandboxPool } from './sandboxes.ts';
 
-/** A fake engine holding one running spare, slow to answer (as a busy engine is). */
-function engineWithSpare(owner: string, app: string) {
-  const names = new Map<string, string>([[`paas-spare-${owner}-${app}`, 'sandbox-1']]);
+interface FakeContainer {
+  name: string;
+  running: boolean;
+  networks: Record<string, { IPAddress: string }>;
+}
+
+/** A fake engine, slow to answer (as a busy engine is): only what the pool asks of it. */
+function fakeEngine() {
+  const containers = new Map<string, FakeContainer>();
+  let next = 0;
   const tick = () => new Promise((r) => setTimeout(r, 5));
-  const container = (ref: string) => ({
-    async inspect() {
+  const get = (id: string) => {
+    const c = containers.get(id);
+    if (!c) throw Object.assign(new Error('no such container'), { statusCode: 404 });
+    return c;
+  };
+  const docker = {
+    async createContainer(opts: { name: string; HostConfig: { NetworkMode: string } }) {
       await tick();
-      const id = names.get(ref) ?? [...names.values()].find((v) => v === ref); // by name or by id
-      if (!id) throw Object.assign(new Error('no such container'), { statusCode: 404 });
-      return { Id: id, State: { Running: true }, NetworkSettings: { Networks: { net: { IPAddress: '10.0.0.2' } } } };
+      const id = `sandbox-${++next}`;
+      containers.set(id, { name: opts.name, running: false, networks: { [opts.HostConfig.NetworkMode]: { IPAddress: `10.9.0.${next}` } } });
+      return { id, start: async () => void (get(id).running = true) };
     },
-    async rename({ name }: { name: string }) {
-      await tick();
-      for (const [n, id] of names) if (id === ref || n === ref) names.delete(n);
-      names.set(name, ref);
-    },
-  });
-  return { getContainer: container } as unknown as Docker;
+    getContainer: (id: string) => ({
+      async inspect() {
+        await tick();
+        const c = get(id);
+        return { Id: id, State: { Running: c.running }, NetworkSettings: { Networks: c.networks } };
+      },
+      async rename({ name }: { name: string }) {
+        await tick();
+        get(id).name = name;
+      },
+      async remove() {
+        containers.delete(id);
+      },
+    }),
+    getNetwork: (net: string) => ({
+      async connect({ Container }: { Container: string }) {
+        await tick();
+        get(Container).networks[net] = { IPAddress: `10.1.0.${Container.split('-')[1]}` };
+      },
+      async disconnect({ Container }: { Container: string }) {
+        await tick();
+        delete get(Container).networks[net];
+      },
+    }),
+  };
+  return { docker: docker as unknown as Docker, containers };
+}
+
+async function filledPool(size: number) {
+  const engine = fakeEngine();
+  const pool = sandboxPool(engine.docker, 'me', { size, ensureNetwork: async (name) => name });
+  pool.fill();
+  for (let i = 0; i < 100 && engine.containers.size < size; i++) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 20));
+  return { ...engine, pool };
 }
 
 describe('sandbox pool', () => {
-  it('hands the spare to one dyno only, however many start at once', async () => {
-    const pool = sandboxPool(engineWithSpare('me', 'demo'), 'me');
-    const taken = await Promise.all(Array.from({ length: 5 }, () => pool.take('demo')));
-    expect(taken.filter(Boolean)).toEqual([{ id: 'sandbox-1', ip: '10.0.0.2' }]);
-    // The spare has its new name: none is left to take until the pool is refilled.
-    expect(await pool.take('demo')).toBeUndefined();
+  it('hands each sandbox to one dyno only, however many start at once, moved to the app’s network', async () => {
+    const { pool, containers } = await filledPool(3);
+    expect(containers.size).toBe(3);
+    const taken = await Promise.all(Array.from({ length: 5 }, () => pool.take('demo', 'paas-app-demo')));
+    const got = taken.filter(Boolean);
+    expect(got).toHaveLength(3);
+    expect(new Set(got.map((s) => s!.id)).size).toBe(3);
+    for (const s of got) {
+      const c = containers.get(s!.id)!;
+      expect(Object.keys(c.networks)).toEqual(['paas-app-demo']);
+      expect(s!.ip).toBe(c.networks['paas-app-demo'].IPAddress);
+      expect(appOfSandbox(c.name)).toBe('demo');
+    }
+    // Nothing left to take until the pool is refilled.
+    expect(await pool.take('demo', 'paas-app-demo')).toBeUndefined();
+  });
+
+  it('moves one sandbox onto an app’s network ahead of its deploy, for that app’s next process only', async () => {
+    const { pool, containers } = await filledPool(2);
+    pool.reserve('demo', 'paas-app-demo');
+    await new Promise((r) => setTimeout(r, 100));
+    const ahead = [...containers].find(([, c]) => appOfSandbox(c.name) === 'demo')?.[0];
+    expect(containers.get(ahead!)!.networks).toHaveProperty('paas-app-demo');
+    const other = await pool.take('other', 'paas-app-other');
+    expect(other?.id).not.toBe(ahead);
+    expect((await pool.take('demo', 'paas-app-demo'))?.id).toBe(ahead);
+    expect(await pool.take('demo', 'paas-app-demo')).toBeUndefined();
+  });
+
+  it('removes a sandbox that stopped and hands out the next one', async () => {
+    const { pool, containers } = await filledPool(2);
+    const [first] = [...containers.keys()];
+    containers.get(first)!.running = false;
+    const taken = await pool.take('demo', 'paas-app-demo');
+    expect(taken?.id).not.toBe(first);
+    expect(containers.has(first)).toBe(false);
+  });
+
+  it('keeps none with a size of 0', async () => {
+    const { pool, containers } = await filledPool(0);
+    expect(containers.size).toBe(0);
+    expect(await pool.take('demo', 'paas-app-demo')).toBeUndefined();
+  });
+
+  it('tells the app of a taken sandbox from its name, and only of a taken one', () => {
+    expect(appOfSandbox('/paas-sandbox-my-app-0a1b2c3d')).toBe('my-app');
+    expect(appOfSandbox('paas-sandbox-demo-ffffffff')).toBe('demo');
+    expect(appOfSandbox('paas-pool-abc-0a1b2c3d')).toBeUndefined();
+    expect(appOfSandbox('paas-sandbox-demo')).toBeUndefined();
   });
 });

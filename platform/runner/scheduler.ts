@@ -30,8 +30,8 @@ export interface Instance {
  */
 export interface Scheduler {
   /**
-   * In the background, makes ready what the app's next process needs (a new app's network, a spare
-   * network sandbox), so a deploy does not wait for it once its build is done.
+   * In the background, makes ready what the app's next process needs (a new app's network, spare
+   * network sandboxes), so a deploy does not wait for it once its build is done.
    */
   prepare(app: string): void;
   /** Throws PlatformError `engine_unavailable` when the engine itself is down (not the app's fault). */

@@ -102,8 +102,8 @@ describe('runner', () => {
       expect(info.HostConfig.Binds ?? []).toEqual([]);
       expect(info.Mounts).toEqual([]);
     };
-    // The app keeps a spare network sandbox started; a restart's new web process takes it.
-    await waitFor(async () => (docker('ps', '-q', '--filter', `name=paas-spare-${platform.owner}-${APP}`) ? true : undefined), 30_000, () => platform.output());
+    // The platform keeps network sandboxes started; a restart's new web process takes one.
+    await waitFor(async () => (docker('ps', '-q', '--filter', `name=paas-pool-${platform.owner}-`) ? true : undefined), 30_000, () => platform.output());
     expect((await cli('ps:restart', 'web')).code).toBe(0);
     // Each on the app's own network: directly, or through the sandbox holding its network namespace.
     let sandboxed = 0;
@@ -120,8 +120,9 @@ describe('runner', () => {
       expect(info.HostConfig.NetworkMode).toBe(`container:${sandbox}`);
       const held = inspect(sandbox);
       hardened(held, 16);
-      expect(held.HostConfig.NetworkMode).toBe(`paas-app-${APP}`);
-      expect(held.Config.Labels['paas.app']).toBe(APP);
+      // Taken from the pool: moved onto the app's network, and off the pool's.
+      expect(Object.keys(held.NetworkSettings.Networks)).toEqual([`paas-app-${APP}`]);
+      expect(held.Name).toMatch(new RegExp(`^/paas-sandbox-${APP}-[0-9a-f]{8}$`));
     }
     expect(sandboxed).toBeGreaterThan(0);
   });
