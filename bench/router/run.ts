@@ -327,7 +327,10 @@ if (ONLY.has('apps')) {
   console.log('|---|---:|---|---:|---:|---:|---:|');
   console.log(`| 1 app | ${one.rps.toFixed(0)} | ${one.all} | ${f(one.p50)} | ${f(one.p99)} | ${f(one.cpu10k, 3)} | ${one.errors} |`);
   console.log(`| 1,000 apps (2,000 hosts) | ${thousand.rps.toFixed(0)} | ${thousand.all} | ${f(thousand.p50)} | ${f(thousand.p99)} | ${f(thousand.cpu10k, 3)} | ${thousand.errors} |`);
-  console.log(`\n1,000 apps / 1 app: ${f(thousand.rps / one.rps)}× throughput, ${f(thousand.cpu10k / one.cpu10k)}× CPU per request\n`);
+  console.log(`\n1,000 apps / 1 app: ${f(thousand.rps / one.rps)}× throughput, ${f(thousand.cpu10k / one.cpu10k)}× CPU per request`);
+  // Paired within each round (the two tables' runs are back to back), as for router / nginx above.
+  const pairs = runs.thousand.map((x, i) => x.rps / runs.one[i].rps);
+  console.log(`1,000 apps / 1 app within each round: ${pairs.map((x) => f(x)).join(' / ')} (median ${f(median(pairs))}×)\n`);
   await router.loaded(writeRoutes(1, backend.port));
 }
 
