@@ -92,6 +92,16 @@ describe('sandbox pool', () => {
     expect(await pool.take('demo', 'paas-app-demo')).toBeUndefined();
   });
 
+  it('gives a reservation made while the pool is still empty the sandbox being made', async () => {
+    const engine = fakeEngine();
+    const pool = sandboxPool(engine.docker, 'me', { size: 3, ensureNetwork: async (name) => name });
+    pool.fill();
+    pool.reserve('demo', 'paas-app-demo');
+    const taken = await pool.take('demo', 'paas-app-demo');
+    expect(taken).toBeDefined();
+    expect(Object.keys(engine.containers.get(taken!.id)!.networks)).toEqual(['paas-app-demo']);
+  });
+
   it('removes a sandbox that stopped and hands out the next one', async () => {
     const { pool, containers } = await filledPool(2);
     const [first] = [...containers.keys()];

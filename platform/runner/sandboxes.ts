@@ -55,6 +55,8 @@ export function sandboxPool(docker: Docker, owner: string, opts: PoolOptions) {
   /** Started, on the pool's network, nobody's yet: oldest first. */
   const ready: string[] = [];
   let making = 0;
+  /** Reservations waiting for the sandbox being made (a new platform's first deploy). */
+  const waiting: Array<(id: string | undefined) => void> = [];
   let refillTimer: NodeJS.Timeout | undefined;
 
   const remove = (id: string): Promise<void> => docker.getContainer(id).remove({ force: true }).then(() => {}, () => {});
@@ -83,12 +85,17 @@ export function sandboxPool(docker: Docker, owner: string, opts: PoolOptions) {
     making++;
     makeOne().then(
       (id) => {
-        ready.push(id);
         making--;
+        const waiter = waiting.shift();
+        if (waiter) waiter(id);
+        else ready.push(id);
         fill();
       },
       // The engine is down or the image gone: the next take or deploy tries again.
-      () => void making--,
+      () => {
+        making--;
+        for (const waiter of waiting.splice(0)) waiter(undefined);
+      },
     );
   };
 
@@ -110,18 +117,19 @@ export function sandboxPool(docker: Docker, owner: string, opts: PoolOptions) {
     return undefined;
   };
 
-  /** The pool's next sandbox that can be moved onto the app's network. */
-  const claimNext = async (app: string, network: string): Promise<Sandbox | undefined> => {
+  /** The pool's next sandbox that can be moved onto the app's network (`wait`: also one being made). */
+  const claimNext = async (app: string, network: string, wait = false): Promise<Sandbox | undefined> => {
     clearTimeout(refillTimer);
     refillTimer = setTimeout(() => {
       refillTimer = undefined;
       fill();
     }, REFILL_AFTER_MS).unref();
-    for (let id = ready.shift(); id; id = ready.shift()) {
+    for (;;) {
+      const id = ready.shift() ?? (wait && making ? await new Promise<string | undefined>((r) => waiting.push(r)) : undefined);
+      if (!id) return undefined;
       const sandbox = await claim(id, app, network);
       if (sandbox) return sandbox;
     }
-    return undefined;
   };
 
   /** One sandbox per app moved onto its network ahead of a deploy, while it builds or runs its release phase. */
@@ -139,8 +147,7 @@ export function sandboxPool(docker: Docker, owner: string, opts: PoolOptions) {
     /** In the background, moves a sandbox onto the app's network for its next process (a deploy is coming). */
     reserve(app: string, network: string): void {
       if (opts.size === 0 || reserved.has(app)) return;
-      const sandbox = claimNext(app, network);
-      reserved.set(app, sandbox);
+      reserved.set(app, claimNext(app, network, true));
     },
 
     /** Forgets the app's reserved sandbox, once it is made (before removing the app's sandboxes). */
