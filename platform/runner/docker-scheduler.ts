@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import type { Instance, InstanceSpec, Scheduler } from './scheduler.ts';
 import { FrameSplitter, runToExit } from '../container-io.ts';
 import { PlatformError } from '../errors.ts';
+import { BACKGROUND_CPU_SHARES, SERVING_CPU_SHARES } from '../docker.ts';
 import { startSlot } from './start-slots.ts';
 import { addressOf, appOfSandbox, HARDENED, isSandbox, sandboxPool, type Sandbox } from './sandboxes.ts';
 
@@ -76,6 +77,7 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
       exitCode: running ? undefined : info.State.ExitCode,
       ip: ip || undefined,
       startedAt: info.State.StartedAt,
+      booting: info.HostConfig.CpuShares === BACKGROUND_CPU_SHARES,
     };
   };
 
@@ -109,6 +111,8 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
         Memory: spec.memoryMb * 1024 * 1024,
         MemorySwap: spec.memoryMb * 1024 * 1024,
         PidsLimit: 512,
+        // A one-off someone waits on (`paas run`) gets the full weight; the rest starts below those serving.
+        CpuShares: spec.type === 'run' ? SERVING_CPU_SHARES : BACKGROUND_CPU_SHARES,
         LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
       },
     });
@@ -134,7 +138,7 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
 
   return {
     prepare(app) {
-      sandboxes.fill();
+      sandboxes.fill(1);
       const ready = appNetwork(app)
         .then((net) => sandboxes.reserve(app, net))
         .catch(() => {}) // the first start makes it then
@@ -219,6 +223,10 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
         closed = true;
         (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
       };
+    },
+
+    async serve(id) {
+      await docker.getContainer(id).update({ CpuShares: SERVING_CPU_SHARES }).catch(() => {});
     },
 
     async stop(id, graceSeconds) {

@@ -27,7 +27,7 @@ export const isSandbox = (labels: Record<string, string> | undefined) => labels?
 const takenName = (app: string) => `paas-sandbox-${app}-${crypto.randomBytes(4).toString('hex')}`;
 export const appOfSandbox = (name: string | undefined) => /^\/?paas-sandbox-(.+)-[0-9a-f]{8}$/.exec(name ?? '')?.[1];
 
-/** After the last take, the pool waits this long before it makes more: refills do not slow a scale-up down. */
+/** After the last process start, the pool waits this long before it makes more: refills do not slow a scale-up down. */
 const REFILL_AFTER_MS = 5000;
 
 export interface PoolOptions {
@@ -79,17 +79,20 @@ export function sandboxPool(docker: Docker, owner: string, opts: PoolOptions) {
     return container.id;
   };
 
-  /** Makes what the pool lacks, one at a time, in the background (unless a take was just now). */
-  const fill = () => {
-    if (making || refillTimer || ready.length >= opts.size) return;
+  /** How many the pool is being filled to: one for a deploy's reservation, then all of them. */
+  let wanted = 0;
+  /** Makes what the pool lacks, one at a time, in the background (unless a process started just now). */
+  const fill = (upTo = opts.size) => {
+    wanted = Math.max(wanted, upTo);
+    if (making || refillTimer || ready.length >= wanted) return;
     making++;
     makeOne().then(
       (id) => {
         making--;
         const waiter = waiting.shift();
-        if (waiter) waiter(id);
-        else ready.push(id);
-        fill();
+        if (waiter) return waiter(id); // a deploy's reservation: the pool is not filled while it builds
+        ready.push(id);
+        fill(wanted);
       },
       // The engine is down or the image gone: the next take or deploy tries again.
       () => {
@@ -119,11 +122,6 @@ export function sandboxPool(docker: Docker, owner: string, opts: PoolOptions) {
 
   /** The pool's next sandbox that can be moved onto the app's network (`wait`: also one being made). */
   const claimNext = async (app: string, network: string, wait = false): Promise<Sandbox | undefined> => {
-    clearTimeout(refillTimer);
-    refillTimer = setTimeout(() => {
-      refillTimer = undefined;
-      fill();
-    }, REFILL_AFTER_MS).unref();
     for (;;) {
       const id = ready.shift() ?? (wait && making ? await new Promise<string | undefined>((r) => waiting.push(r)) : undefined);
       if (!id) return undefined;
@@ -139,6 +137,11 @@ export function sandboxPool(docker: Docker, owner: string, opts: PoolOptions) {
     /** A sandbox on the app's network, now the caller's; undefined when the pool has none ready. */
     async take(app: string, network: string): Promise<Sandbox | undefined> {
       if (opts.size === 0) return undefined;
+      clearTimeout(refillTimer);
+      refillTimer = setTimeout(() => {
+        refillTimer = undefined;
+        fill();
+      }, REFILL_AFTER_MS).unref();
       const mine = reserved.get(app);
       reserved.delete(app);
       return (await mine) ?? claimNext(app, network);
@@ -157,9 +160,12 @@ export function sandboxPool(docker: Docker, owner: string, opts: PoolOptions) {
       await mine;
     },
 
-    /** Tops the pool up in the background (a deploy is coming). */
-    fill(): void {
-      if (opts.size > 0) fill();
+    /**
+     * In the background, tops the pool up to `upTo` (a deploy is coming: one, for its reservation;
+     * the rest once its process has started, not while it builds).
+     */
+    fill(upTo = opts.size): void {
+      if (opts.size > 0) fill(Math.min(upTo, opts.size));
     },
 
     /** Removes a sandbox whose dyno is gone. */
