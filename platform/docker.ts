@@ -9,10 +9,8 @@ export const STACK_IMAGE = 'paas/stack:latest';
 export const BUILDER_IMAGE = 'paas/builder:latest';
 
 /**
- * Builds, release phases and processes still booting run at a quarter of a serving container's CPU
- * weight (`SERVING_CPU_SHARES`, Docker's default): when the cores are busy, the processes already
- * answering requests (and the router) keep answering while those wait; on idle cores they still
- * get all of them.
+ * Builds run at a quarter of an app container's CPU weight (Docker's default is 1024): when the
+ * cores are busy, running apps (and the router) keep answering while a build waits; on idle cores
+ * a build still gets all of them.
  */
-export const BACKGROUND_CPU_SHARES = 256;
-export const SERVING_CPU_SHARES = 1024;
+export const BUILD_CPU_SHARES = 256;

@@ -3,7 +3,6 @@ import type Docker from 'dockerode';
 import type { Instance, InstanceSpec, Scheduler } from './scheduler.ts';
 import { FrameSplitter, runToExit } from '../container-io.ts';
 import { PlatformError } from '../errors.ts';
-import { BACKGROUND_CPU_SHARES, SERVING_CPU_SHARES } from '../docker.ts';
 import { startSlot } from './start-slots.ts';
 import { addressOf, appOfSandbox, HARDENED, isSandbox, sandboxPool, type Sandbox } from './sandboxes.ts';
 
@@ -77,7 +76,6 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
       exitCode: running ? undefined : info.State.ExitCode,
       ip: ip || undefined,
       startedAt: info.State.StartedAt,
-      booting: info.HostConfig.CpuShares === BACKGROUND_CPU_SHARES,
     };
   };
 
@@ -111,8 +109,6 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
         Memory: spec.memoryMb * 1024 * 1024,
         MemorySwap: spec.memoryMb * 1024 * 1024,
         PidsLimit: 512,
-        // A one-off someone waits on (`paas run`) gets the full weight; the rest starts below those serving.
-        CpuShares: spec.type === 'run' ? SERVING_CPU_SHARES : BACKGROUND_CPU_SHARES,
         LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
       },
     });
@@ -223,10 +219,6 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
         closed = true;
         (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
       };
-    },
-
-    async serve(id) {
-      await docker.getContainer(id).update({ CpuShares: SERVING_CPU_SHARES }).catch(() => {});
     },
 
     async stop(id, graceSeconds) {

@@ -113,14 +113,11 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
       if (failed.signal.aborted) return;
       const inst = await scheduler.start(spec);
       started.push(inst);
-      if (inst.type !== 'web') return void scheduler.serve(inst.id);
+      if (inst.type !== 'web') return;
       const result = inst.ip === undefined
         ? { up: false as const, reason: 'has no address on its network' }
         : await waitHealthy(inst.ip, APP_PORT, health, isGone(inst.id), failed.signal);
-      if (result.up) {
-        void scheduler.serve(inst.id); // in the background: the switch does not wait for the engine
-        return onUp?.(inst);
-      }
+      if (result.up) return onUp?.(inst);
       if (failed.signal.aborted) return;
       const tail = (await scheduler.recentOutput(inst.id, 20).catch(() => '')).trim();
       throw new PlatformError(422, 'boot_failed', [
@@ -197,8 +194,6 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
     }
 
     const now = Date.now();
-    // Adopted while still at a booting process's weight (a platform stopped mid-deploy): serving now.
-    for (const k of keep.filter((k) => k.booting)) void scheduler.serve(k.id);
     for (const k of keep) {
       if (k.startedAt && now - Date.parse(k.startedAt) > 10 * 60_000) crashes.forget(app.name, k.dyno);
     }

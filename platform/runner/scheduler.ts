@@ -22,8 +22,6 @@ export interface Instance {
   exitCode: number | undefined;
   ip: string | undefined;
   startedAt: string | undefined;
-  /** Still at a booting process's CPU weight: not yet `serve`d. */
-  booting: boolean;
 }
 
 /**
@@ -43,11 +41,6 @@ export interface Scheduler {
   get(id: string): Promise<Instance | undefined>;
   /** Calls `onExit` whenever one of this platform's containers exits, for whatever reason. */
   watchExits(onExit: (app: string) => void): () => void;
-  /**
-   * The instance is up: from now on it gets a serving process's CPU weight. Processes start at a
-   * quarter of it, so that nine booting in a scale-up do not take the CPU from those already serving.
-   */
-  serve(id: string): Promise<void>;
   /** SIGTERM, then SIGKILL after the grace period, then remove. */
   stop(id: string, graceSeconds: number): Promise<void>;
   /**
