@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -271,6 +272,34 @@ describe('router', () => {
       await waitFor(() => r.access.length === 10);
       expect(r.access.every((e) => e.dyno === 'web.2' && e.text.includes('status=200'))).toBe(true);
     });
+
+    it('tries another backend at once when a handshake stalls (a SYN lost to a full listen queue), instead of waiting for the kernel to resend it', async () => {
+      // A server whose process is stopped: the kernel completes handshakes until its accept queue
+      // is full, then drops every SYN (as for an app too busy to accept).
+      const child = spawn(process.execPath, ['-e', "require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () { console.log(this.address().port) })"], { stdio: ['ignore', 'pipe', 'inherit'] });
+      cleanups.push(async () => void child.kill('SIGKILL'));
+      const stalledPort = Number(await new Promise<string>((resolve) => child.stdout!.once('data', (d) => resolve(String(d).trim()))));
+      process.kill(child.pid!, 'SIGSTOP');
+      const fillers: net.Socket[] = [];
+      cleanups.push(async () => fillers.forEach((f) => f.destroy()));
+      for (let full = false; !full && fillers.length < 20; ) {
+        const f = net.connect(stalledPort, '127.0.0.1');
+        fillers.push(f);
+        full = await new Promise<boolean>((resolve) => {
+          f.once('connect', () => resolve(false));
+          setTimeout(() => resolve(true), 500);
+        });
+      }
+      const live = await backend('live');
+      // A connect timeout far beyond the test's own: only the early second try can answer in time.
+      const r = await router(
+        table({ demo: { hosts: ['demo.localhost'], backends: [{ dyno: 'web.1', port: stalledPort }, { dyno: 'web.2', port: live.port }] } }),
+        { connectTimeoutMs: 120_000 },
+      );
+      for (let i = 0; i < 4; i++) expect((await request(r.port)).status).toBe(200);
+      await waitFor(() => r.access.length === 4);
+      expect(r.access.every((e) => e.dyno === 'web.2' && e.text.includes('status=200'))).toBe(true);
+    }, 20_000);
 
     it('retries on the current table: a request cut off by a deploy reaches the new backend', async () => {
       const fresh = await backend('fresh');

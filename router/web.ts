@@ -13,6 +13,13 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 // Failures where the backend cannot have seen the request (or, for a reset, where
 // replaying an idempotent request is safe): worth one more try elsewhere.
 const RETRIABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', CONNECT_TIMEOUT]);
+/**
+ * A handshake with a local backend takes well under a millisecond, even on a busy machine (the
+ * kernel answers the SYN, not the app). One still pending after this long lost its SYN, most
+ * often to an app whose listen queue is full, and the kernel would send it again only after 1 s
+ * (then 3 s, 7 s): an idempotent request tries once more at once, on another dyno if there is one.
+ */
+const SLOW_CONNECT_MS = 250;
 const APP_ERROR = constantPage(pages.applicationError());
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
@@ -27,6 +34,8 @@ interface Attempt {
   connectedAt?: number;
   conn?: BackendConnection;
   cancelWait?: () => void;
+  /** Fires when the handshake takes too long (SLOW_CONNECT_MS). */
+  slowConnect?: NodeJS.Timeout;
   responded: boolean;
   /** Abandoned (failed, timed out, client gone) or complete: late events from it are ignored. */
   dead: boolean;
@@ -140,7 +149,13 @@ class WebRequest implements ExchangeHooks, RequestOwner, Expiring {
     if (a.dead) return void conn.destroy();
     a.conn = conn;
     if (!conn.connecting) a.connectedAt = a.startedAt;
-    else conn.socket.once('connect', () => (a.connectedAt = now()));
+    else {
+      conn.socket.once('connect', () => {
+        a.connectedAt = now();
+        clearTimeout(a.slowConnect);
+      });
+      if (this.canRetry && !this.retried) a.slowConnect = setTimeout(() => this.connectStalled(a), SLOW_CONNECT_MS);
+    }
     this.respHead = undefined;
     this.dechunk = undefined;
     this.rechunk = false;
@@ -264,6 +279,14 @@ class WebRequest implements ExchangeHooks, RequestOwner, Expiring {
     this.fail(code, desc, APP_ERROR);
   }
 
+  /** The handshake is taking too long: its SYN was lost. Try again now rather than in a second. */
+  private connectStalled(a: Attempt): void {
+    if (a.dead || this.logged || this.retried || !a.conn?.connecting) return;
+    this.abandon(a);
+    this.retried = true;
+    this.dispatch(a.up);
+  }
+
   private log(): void {
     if (this.logged) return;
     this.logged = true;
@@ -279,6 +302,7 @@ class WebRequest implements ExchangeHooks, RequestOwner, Expiring {
     if (a.dead) return;
     a.dead = true;
     a.up.outstanding--;
+    clearTimeout(a.slowConnect);
     a.cancelWait?.();
     a.conn?.destroy();
     this.req.unpipeBody();
