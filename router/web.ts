@@ -20,6 +20,8 @@ const RETRIABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH'
  * (then 3 s, 7 s): an idempotent request tries once more at once, on another dyno if there is one.
  */
 const SLOW_CONNECT_MS = 250;
+/** Tries after stalled handshakes, each with a fresh SYN: at most four SYNs in the kernel's first second. */
+const STALL_RETRIES = 3;
 const APP_ERROR = constantPage(pages.applicationError());
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
@@ -63,6 +65,7 @@ class WebRequest implements ExchangeHooks, RequestOwner, Expiring {
   private readonly socket: net.Socket;
   private attempt: Attempt | undefined;
   private retried = false;
+  private stalls = 0;
   private logged = false;
   private canRetry = false;
   private forward = '';
@@ -154,7 +157,7 @@ class WebRequest implements ExchangeHooks, RequestOwner, Expiring {
         a.connectedAt = now();
         clearTimeout(a.slowConnect);
       });
-      if (this.canRetry && !this.retried) a.slowConnect = setTimeout(() => this.connectStalled(a), SLOW_CONNECT_MS);
+      if (this.canRetry && this.stalls < STALL_RETRIES) a.slowConnect = setTimeout(() => this.connectStalled(a), SLOW_CONNECT_MS);
     }
     this.respHead = undefined;
     this.dechunk = undefined;
@@ -281,9 +284,9 @@ class WebRequest implements ExchangeHooks, RequestOwner, Expiring {
 
   /** The handshake is taking too long: its SYN was lost. Try again now rather than in a second. */
   private connectStalled(a: Attempt): void {
-    if (a.dead || this.logged || this.retried || !a.conn?.connecting) return;
+    if (a.dead || this.logged || !a.conn?.connecting) return;
     this.abandon(a);
-    this.retried = true;
+    this.stalls++;
     this.dispatch(a.up);
   }
 
