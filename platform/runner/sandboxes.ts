@@ -130,6 +130,15 @@ export function sandboxPool(docker: Docker, owner: string, opts: PoolOptions) {
     }
   };
 
+  /** Tops the pool up REFILL_AFTER_MS from now (again), not while processes start or a deploy builds. */
+  const refillLater = () => {
+    clearTimeout(refillTimer);
+    refillTimer = setTimeout(() => {
+      refillTimer = undefined;
+      fill();
+    }, REFILL_AFTER_MS).unref();
+  };
+
   /** One sandbox per app moved onto its network ahead of a deploy, while it builds or runs its release phase. */
   const reserved = new Map<string, Promise<Sandbox | undefined>>();
 
@@ -137,11 +146,7 @@ export function sandboxPool(docker: Docker, owner: string, opts: PoolOptions) {
     /** A sandbox on the app's network, now the caller's; undefined when the pool has none ready. */
     async take(app: string, network: string): Promise<Sandbox | undefined> {
       if (opts.size === 0) return undefined;
-      clearTimeout(refillTimer);
-      refillTimer = setTimeout(() => {
-        refillTimer = undefined;
-        fill();
-      }, REFILL_AFTER_MS).unref();
+      refillLater();
       const mine = reserved.get(app);
       reserved.delete(app);
       return (await mine) ?? claimNext(app, network);
@@ -150,6 +155,7 @@ export function sandboxPool(docker: Docker, owner: string, opts: PoolOptions) {
     /** In the background, moves a sandbox onto the app's network for its next process (a deploy is coming). */
     reserve(app: string, network: string): void {
       if (opts.size === 0 || reserved.has(app)) return;
+      if (refillTimer) refillLater(); // a refill due now would compete with the build
       reserved.set(app, claimNext(app, network, true));
     },
 
