@@ -17,7 +17,7 @@ const RETRIABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH'
  * A handshake with a local backend takes well under a millisecond, even on a busy machine (the
  * kernel answers the SYN, not the app). One still pending after this long lost its SYN, most
  * often to an app whose listen queue is full, and the kernel would send it again only after 1 s
- * (then 3 s, 7 s): an idempotent request tries once more at once, on another dyno if there is one.
+ * (then 3 s, 7 s): an idempotent request tries again at once, on another dyno if there is one.
  */
 const SLOW_CONNECT_MS = 250;
 /** Tries after stalled handshakes, each with a fresh SYN: at most four SYNs in the kernel's first second. */

@@ -135,10 +135,10 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
   return {
     prepare(app) {
       sandboxes.fill(1);
-      const ready = appNetwork(app)
+      const ready: Promise<void> = appNetwork(app)
         .then((net) => sandboxes.reserve(app, net))
         .catch(() => {}) // the first start makes it then
-        .finally(() => preparing.delete(app));
+        .finally(() => preparing.get(app) === ready && preparing.delete(app));
       preparing.set(app, ready);
     },
 
@@ -165,9 +165,16 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
     },
 
     async list(app) {
-      // All of them: a dyno's sandbox, taken from the pool, carries no app label.
-      const summaries = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`paas.owner=${owner}`] }) });
+      const filters = { label: [`paas.owner=${owner}`, ...(app ? [`paas.app=${app}`] : [])] };
+      const summaries = await docker.listContainers({ all: true, filters: JSON.stringify(filters) });
       const held = new Map(summaries.filter((s) => isSandbox(s.Labels)).map((s) => [s.Id, { running: s.State === 'running', ip: addressOf(s.NetworkSettings.Networks) }]));
+      // A sandbox taken from the pool carries no app label: an app's listing asks for its dynos' by id.
+      const unlisted = [...new Set(summaries.map((s) => s.Labels['paas.sandbox']).filter((id) => id && !held.has(id)))];
+      if (unlisted.length) {
+        for (const s of await docker.listContainers({ all: true, filters: JSON.stringify({ id: unlisted }) })) {
+          held.set(s.Id, { running: s.State === 'running', ip: addressOf(s.NetworkSettings.Networks) });
+        }
+      }
       if (!swept && !app) {
         // The first full listing is the supervisor's first pass, at start-up.
         swept = true;
@@ -175,7 +182,7 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
         // Processes running: more will start (crashes, deploys, scaling) — have sandboxes ready.
         if (summaries.some((s) => s.Labels['paas.dyno'])) sandboxes.fill();
       }
-      const dynos = summaries.filter((s) => s.Labels['paas.dyno'] && (!app || s.Labels['paas.app'] === app));
+      const dynos = summaries.filter((s) => s.Labels['paas.dyno']);
       const infos = await Promise.all(dynos.map((s) => docker.getContainer(s.Id).inspect().catch(() => undefined)));
       return infos.filter((i): i is Docker.ContainerInspectInfo => !!i).map((i) => toInstance(i, held.get(i.Config.Labels?.['paas.sandbox'] ?? '')));
     },
@@ -203,9 +210,9 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
                 const event = JSON.parse(rest.slice(0, nl));
                 rest = rest.slice(nl + 1);
                 const attributes = event?.Actor?.Attributes;
-                if (attributes?.['paas.dyno']) onExit(attributes['paas.app']);
                 // A sandbox's end is its dyno's: the dyno has lost its network.
-                else if (isSandbox(attributes) && appOfSandbox(attributes.name)) onExit(appOfSandbox(attributes.name)!);
+                const app = attributes?.['paas.dyno'] ? attributes['paas.app'] : isSandbox(attributes) ? appOfSandbox(attributes.name) : undefined;
+                if (app) onExit(app);
               }
             }
           } catch {
