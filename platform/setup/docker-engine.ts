@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { createDocker } from '../docker.ts';
+import { moveToCpuGroup } from './cpu-group.ts';
 import { findExecutable, isRoot, run, say, sleep, tail } from './proc.ts';
 
 const START_TIMEOUT_MS = 60_000;
@@ -92,11 +93,15 @@ function removeStalePidFile(pidFile: string, comm: string): void {
 
 /**
  * The engine, and every process it runs for itself (containerd, shims, runc, iptables, its own
- * re-executions), runs below the apps and the router: starting or stopping containers on a busy
- * machine then takes the CPU from nobody's requests. App containers are unaffected (each has its
- * own CPU group, whose weight is the container's, not its processes' niceness).
+ * re-executions), runs in a CPU group of its own at a quarter of an app container's weight, as
+ * builds do: starting or stopping containers on a busy machine then takes the CPU from nobody's
+ * requests. Left where the kernel puts it, each of those processes is a session of its own, and
+ * with the kernel's autogroups every session weighs as much as all app containers together: nine
+ * starts at once were ten such groups against the apps' one (niceness does not help there, it
+ * only counts within a session). docs/BENCHMARKS.md "Zero-downtime deploys" has the numbers.
  */
-const ENGINE_NICENESS = 10;
+const ENGINE_CPU_SHARES = 256;
+const ENGINE_CPU_GROUP = 'paas-engine';
 
 async function startDockerd(docker: Docker, dockerd: string, dataDir: string): Promise<void> {
   removeStalePidFile('/var/run/docker.pid', 'dockerd');
@@ -109,9 +114,14 @@ async function startDockerd(docker: Docker, dockerd: string, dataDir: string): P
     if (/^(https?_proxy|no_proxy|HOME|LANG|TZ)$/i.test(key)) env[key] = value;
   }
   // Detached + unref: dockerd must outlive `npm start` so app containers keep running after the platform exits.
-  const child = spawn('nice', ['-n', String(ENGINE_NICENESS), dockerd], { detached: true, stdio: ['ignore', logFd, logFd], cwd: '/', env });
+  const child = spawn(dockerd, [], { detached: true, stdio: ['ignore', logFd, logFd], cwd: '/', env });
   fs.closeSync(logFd);
   child.unref();
+  // At once: dockerd's own start-up takes far longer than this before it starts containerd.
+  if (child.pid) {
+    const placed = moveToCpuGroup(child.pid, ENGINE_CPU_GROUP, ENGINE_CPU_SHARES);
+    if ('skipped' in placed) say(`       (the engine keeps the default CPU weight: ${placed.skipped})`);
+  }
 
   let exited: string | null = null;
   child.on('error', (err) => (exited = err.message));
