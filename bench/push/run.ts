@@ -73,7 +73,7 @@ interface Line {
 function timedPush(dir: string): Promise<{ code: number; lines: Line[]; start: number; end: number }> {
   return new Promise((resolve) => {
     const start = Date.now();
-    const child = spawn('git', ['push', 'paas', 'main'], { cwd: dir, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('git', ['push', 'paas', 'main'], { cwd: dir, detached: true, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: Line[] = [];
     const reader = () => {
       let buf = '';
@@ -214,7 +214,8 @@ async function onePush(platform: RunningPlatform, dir: string, app: string, kind
 }
 
 async function main() {
-  const platform = await startPlatform();
+  // The platform and the clients (paas, git push) each in a session of their own, as in production (startPlatform).
+  const platform = await startPlatform({ ownSessions: true });
   const apps: string[] = [];
   const runs: Run[] = [];
   const suffix = crypto.randomBytes(2).toString('hex');

@@ -284,7 +284,8 @@ async function scaleTo10(platform: RunningPlatform, app: string) {
 }
 
 async function main() {
-  const platform = await startPlatform();
+  // The platform and the clients (paas, git push) each in a session of their own, as in production (startPlatform).
+  const platform = await startPlatform({ ownSessions: true });
   const app = `zdbench-${crypto.randomBytes(2).toString('hex')}`;
   const results: OpResult[] = [];
   const steady: number[] = [];
@@ -292,7 +293,7 @@ async function main() {
     await cli(platform, ['apps:create', app]);
     const dir = fixtureRepo('env-app');
     addRemote(dir, platform, app);
-    const first = await push(dir);
+    const first = await push(dir, ['paas', 'main'], { ownSession: true });
     if (first.code !== 0) throw new Error(`first push failed:\n${first.output}`);
     let n = 0;
 
@@ -314,7 +315,7 @@ async function main() {
           // Not commitAll (execFileSync): it would stall the load generator on this event loop.
           await exec('git', ['add', '-A'], { cwd: dir });
           await exec('git', ['commit', '-q', '-m', `bench ${n}`], { cwd: dir });
-          const r = await push(dir);
+          const r = await push(dir, ['paas', 'main'], { ownSession: true });
           if (r.code !== 0) throw new Error(`push failed:\n${r.output}`);
         }],
         ['restart', async () => void (await cli(platform, ['ps:restart', '-a', app]))],

@@ -1,9 +1,10 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT, type RunningPlatform } from './platform-process.ts';
+import { runProcess } from './run-process.ts';
 
 const git = (cwd: string, args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -30,12 +31,10 @@ export function addRemote(dir: string, platform: RunningPlatform, app: string): 
   git(dir, ['remote', 'add', 'paas', url.toString()]);
 }
 
-export function push(dir: string, args: string[] = ['paas', 'main']): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    execFile('git', ['push', ...args], { cwd: dir, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, output: stdout + stderr });
-    });
-  });
+/** `git push` (`ownSession`: in a session of its own, as from a user's terminal: startPlatform's `ownSessions`). */
+export async function push(dir: string, args: string[] = ['paas', 'main'], { ownSession = false } = {}): Promise<{ code: number; output: string }> {
+  const r = await runProcess('git', ['push', ...args], { cwd: dir, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' }, ownSession });
+  return { code: r.code, output: r.stdout + r.stderr };
 }
 
 /** A GET through the router with the app's Host header. */

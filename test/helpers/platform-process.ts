@@ -1,9 +1,10 @@
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runProcess, type ProcessResult } from './run-process.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Per test run (set by test/global-setup.ts), so one run's clean-up never touches another's. */
@@ -17,14 +18,23 @@ export interface RunningPlatform {
   httpPort: number;
   token: string;
   output: () => string;
+  /** The platform and the CLI runs against it each have a session of their own (see startPlatform). */
+  ownSessions: boolean;
   /** SIGTERM and wait for a clean exit. */
   stop(): Promise<number | null>;
   /** SIGKILL, as a crash would. */
   kill(): Promise<void>;
 }
 
-/** Starts the real platform (`platform/main.ts`) on free ports and waits until /healthz answers. */
-export async function startPlatform(opts: { dataDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunningPlatform> {
+/**
+ * Starts the real platform (`platform/main.ts`) on free ports and waits until /healthz answers.
+ * `ownSessions` (benchmarks): the platform, and every `paas` run against it, in a session of its
+ * own, as `npm start` and a user's commands each run in their own terminal. The kernel weighs CPU
+ * per session (autogroups): in the caller's, they would take the CPU from the caller's load
+ * generator as nothing does in production. Tests leave it off, so that interrupting the run
+ * interrupts its platforms too.
+ */
+export async function startPlatform(opts: { dataDir?: string; env?: NodeJS.ProcessEnv; ownSessions?: boolean } = {}): Promise<RunningPlatform> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'paas-e2e-'));
   const token = 'e2e-admin-token-' + path.basename(dataDir);
   const owner = crypto.createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 12);
@@ -35,6 +45,7 @@ export async function startPlatform(opts: { dataDir?: string; env?: NodeJS.Proce
     cwd: ROOT,
     env: { ...process.env, PAAS_DATA_DIR: dataDir, PAAS_API_PORT: '0', PAAS_HTTP_PORT: '0', PAAS_ADMIN_TOKEN: token, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.ownSessions ?? false,
   });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -58,6 +69,7 @@ export async function startPlatform(opts: { dataDir?: string; env?: NodeJS.Proce
     httpPort: ports.http,
     token,
     output: () => out,
+    ownSessions: opts.ownSessions ?? false,
     async stop() {
       child.kill('SIGTERM');
       return exited;
@@ -79,22 +91,15 @@ export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs:
   }
 }
 
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type CliResult = ProcessResult;
 
 /** Runs the real `paas` binary. */
 export function paas(platform: RunningPlatform, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [path.join(ROOT, 'cli/bin/paas.mjs'), ...args], {
-      // Not the project's own repo: apps:create would add a remote to it.
-      cwd: opts.cwd ?? os.tmpdir(),
-      env: { ...process.env, PAAS_API_URL: platform.apiUrl, PAAS_TOKEN: platform.token, ...opts.env },
-      maxBuffer: 64 * 1024 * 1024,
-    }, (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
-    if (opts.input !== undefined) child.stdin!.end(opts.input);
-    else child.stdin!.end();
+  return runProcess(process.execPath, [path.join(ROOT, 'cli/bin/paas.mjs'), ...args], {
+    // Not the project's own repo: apps:create would add a remote to it.
+    cwd: opts.cwd ?? os.tmpdir(),
+    env: { ...process.env, PAAS_API_URL: platform.apiUrl, PAAS_TOKEN: platform.token, ...opts.env },
+    input: opts.input,
+    ownSession: platform.ownSessions,
   });
 }
