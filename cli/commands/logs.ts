@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import WebSocket from 'ws';
 import { resolveApp } from '../app-name.ts';
 import { apiUrl, token } from '../credentials.ts';
 import { CliError } from '../errors.ts';
@@ -56,7 +55,8 @@ const messageOf = (body: string, status: number) => {
  * Follows the stream over the websocket. When the connection drops (the platform restarts) it
  * reconnects quietly with backoff and asks for what came after the last line it printed.
  */
-function tail(app: string, opts: LogsOptions): Promise<void> {
+async function tail(app: string, opts: LogsOptions): Promise<void> {
+  const { default: WebSocket } = await import('ws'); // (only here: loading it costs every other command ~0.1 s)
   const base = apiUrl().replace(/^http/, 'ws');
   let lastId: number | undefined;
   let connectedOnce = false;

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import WebSocket from 'ws';
 import { api } from '../api-client.ts';
 import { resolveApp } from '../app-name.ts';
 import { apiUrl, token } from '../credentials.ts';
@@ -18,7 +17,8 @@ function parseEnv(pairs: string[]): Record<string, string> {
 }
 
 /** Attached one-off: stdin/stdout over a websocket, raw TTY when we have one; resolves to the exit code. */
-function attached(app: string, command: string[], env: Record<string, string>): Promise<number> {
+async function attached(app: string, command: string[], env: Record<string, string>): Promise<number> {
+  const { default: WebSocket } = await import('ws'); // (only here: loading it costs every other command ~0.1 s)
   const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
   const url = `${apiUrl().replace(/^http/, 'ws')}/api/apps/${encodeURIComponent(app)}/run`;
   const auth = token();
