@@ -167,13 +167,12 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
     async list(app) {
       const filters = { label: [`paas.owner=${owner}`, ...(app ? [`paas.app=${app}`] : [])] };
       const summaries = await docker.listContainers({ all: true, filters: JSON.stringify(filters) });
-      const held = new Map(summaries.filter((s) => isSandbox(s.Labels)).map((s) => [s.Id, { running: s.State === 'running', ip: addressOf(s.NetworkSettings.Networks) }]));
+      const state = (s: Docker.ContainerInfo) => ({ running: s.State === 'running', ip: addressOf(s.NetworkSettings.Networks) });
+      const held = new Map(summaries.filter((s) => isSandbox(s.Labels)).map((s) => [s.Id, state(s)]));
       // A sandbox taken from the pool carries no app label: an app's listing asks for its dynos' by id.
       const unlisted = [...new Set(summaries.map((s) => s.Labels['paas.sandbox']).filter((id) => id && !held.has(id)))];
       if (unlisted.length) {
-        for (const s of await docker.listContainers({ all: true, filters: JSON.stringify({ id: unlisted }) })) {
-          held.set(s.Id, { running: s.State === 'running', ip: addressOf(s.NetworkSettings.Networks) });
-        }
+        for (const s of await docker.listContainers({ all: true, filters: JSON.stringify({ id: unlisted }) })) held.set(s.Id, state(s));
       }
       if (!swept && !app) {
         // The first full listing is the supervisor's first pass, at start-up.

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { paas, startPlatform, waitFor, type RunningPlatform } from '../helpers/platform-process.ts';
 import { addRemote, fixtureRepo, push, routerGet } from '../helpers/git-app.ts';
-import http from 'node:http';
 
 /** The router in front of a real app on the real engine: headers, websockets, error pages, independence from the platform. */
 describe('router', () => {
@@ -23,15 +22,7 @@ describe('router', () => {
     await platform.stop();
   });
 
-  const get = (headers: http.OutgoingHttpHeaders, path = '/') =>
-    new Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port: platform.httpPort, path, headers: { host, ...headers }, agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-      }).on('error', reject);
-    });
+  const get = (headers: Record<string, string>, path = '/') => routerGet(platform, host, path, headers);
 
   it('passes X-Request-Id (kept when sent, else made) and X-Forwarded-* to the app, returns it, and logs it', async () => {
     const sent = 'e2e-request-id-0123456789abcdef';

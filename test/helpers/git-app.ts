@@ -37,10 +37,10 @@ export async function push(dir: string, args: string[] = ['paas', 'main'], { own
   return { code: r.code, output: r.stdout + r.stderr };
 }
 
-/** A GET through the router with the app's Host header. */
-export function routerGet(platform: RunningPlatform, host: string, urlPath = '/'): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+/** A GET through the router with the app's Host header (and any others). */
+export function routerGet(platform: RunningPlatform, host: string, urlPath = '/', headers: http.OutgoingHttpHeaders = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port: platform.httpPort, path: urlPath, headers: { host }, agent: false }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port: platform.httpPort, path: urlPath, headers: { host, ...headers }, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d) => (body += d));
