@@ -20,7 +20,7 @@ export async function deployPush(p: Platform, app: App, commit: string, gitEnv: 
   p.scheduler.prepare(app.name);
   try {
     const source = await openSource(repoPath(p.settings.dataDir, app.name), commit, gitEnv);
-    const health = await readAppJson(source.repoDir, source.commit, source.gitEnv);
+    const health = await readAppJson(source);
     const built = await buildSource(p, app, source, user, out);
     const release = releaseService(p).create(app, {
       image: built.image,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import tarFs from 'tar-fs';
+import type Docker from 'dockerode';
 import type { Platform } from '../platform.ts';
 import type { App } from '../store/schema.ts';
 import { builders } from './builders.ts';
@@ -18,9 +19,12 @@ const driver = fs.readFileSync(path.join(here, 'driver.sh'));
 
 const VERDICT = '@@paas-build-result@@ ';
 
-/** One stream after another, each opened only when its turn comes (a child's unread stdout is discarded when it exits). */
-async function* concat(opens: (() => AsyncIterable<unknown>)[]) {
-  for (const open of opens) yield* open();
+/** The built-in buildpacks as a tar, packed once (as the driver is read once). */
+let buildpacksTar: Promise<Buffer> | undefined;
+async function packBuildpacks(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of tarFs.pack(buildpacksDir, { map: (h) => ({ ...h, name: `buildpacks/${h.name}` }) })) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 /**
@@ -29,30 +33,38 @@ async function* concat(opens: (() => AsyncIterable<unknown>)[]) {
  */
 export async function buildpackBuild(p: Platform, app: App, source: Source, config: Record<string, string>, tag: string, out: (line: string) => void) {
   const envFiles = Object.fromEntries(Object.entries(config).map(([k, v]) => [`env/${k}`, { content: v, mode: 0o600 }]));
-  const container = await builders.take(p, app);
-  // Everything the build needs arrives on stdin as concatenated tars: far cheaper than the engine's
-  // archive upload, which mounts the container's filesystem for each call.
-  const input = Readable.from(
-    concat([
-      () => tarFs.pack(buildpacksDir, { map: (h) => ({ ...h, name: `buildpacks/${h.name}` }) }),
-      () => smallTar({ 'build-driver.sh': { content: driver, mode: 0o755 }, ...envFiles }) as AsyncIterable<unknown>,
-      () => archive(source, 'app/'),
-    ]),
-  );
-  // The verdict is the driver's last line (it then waits to be removed, builders.recycle): the build
-  // has succeeded once it is here.
+  // `git archive` starts while the builder is taken; it waits on its full pipe until its turn.
+  const sourceTar = archive(source, 'app/');
   let verdict = '';
-  let sawVerdict!: () => void;
-  const verdictSeen = new Promise<number>((resolve) => (sawVerdict = () => resolve(0)));
-  const line = (text: string) => {
-    if (!text.startsWith(VERDICT)) return out(text);
-    verdict = text.slice(VERDICT.length);
-    sawVerdict();
-  };
-  const exited = runToExit(p.docker, container, line, Infinity, { stdin: input, running: true });
-  exited.catch(() => {}); // (when the verdict wins, nobody else waits for the exit)
-  const code = await Promise.race([exited, verdictSeen]);
-  if (code !== 0) throw new PlatformError(422, 'build_failed', `Build failed (the buildpack exited with ${code}); the running release is unchanged`);
+  let container: Docker.Container;
+  try {
+    let bundled: Buffer;
+    [container, bundled] = await Promise.all([builders.take(p, app), (buildpacksTar ??= packBuildpacks())]);
+    // Everything the build needs arrives on stdin as concatenated tars: far cheaper than the engine's
+    // archive upload, which mounts the container's filesystem for each call.
+    const input = Readable.from(
+      (async function* () {
+        yield bundled;
+        yield* smallTar({ 'build-driver.sh': { content: driver, mode: 0o755 }, ...envFiles }) as AsyncIterable<unknown>;
+        yield* sourceTar;
+      })(),
+    );
+    // The verdict is the driver's last line (it then waits to be removed, builders.recycle): the build
+    // has succeeded once it is here.
+    let sawVerdict!: () => void;
+    const verdictSeen = new Promise<number>((resolve) => (sawVerdict = () => resolve(0)));
+    const line = (text: string) => {
+      if (!text.startsWith(VERDICT)) return out(text);
+      verdict = text.slice(VERDICT.length);
+      sawVerdict();
+    };
+    const exited = runToExit(p.docker, container, line, Infinity, { stdin: input, running: true });
+    exited.catch(() => {}); // (when the verdict wins, nobody else waits for the exit)
+    const code = await Promise.race([exited, verdictSeen]);
+    if (code !== 0) throw new PlatformError(422, 'build_failed', `Build failed (the buildpack exited with ${code}); the running release is unchanged`);
+  } finally {
+    sourceTar.destroy(); // (read to its end by now, unless the build failed before)
+  }
 
   const result = await readTarFiles(Readable.from([Buffer.from(verdict, 'base64')]));
   const text = (name: string) => result.get(`build-result/${name}`)?.toString('utf8') ?? '';

@@ -9,7 +9,8 @@ if [ -e "$SLUG" ]; then
   echo " !     ${SLUG#/app/} is reserved for the platform's own use: remove it from the repository" >&2
   exit 1
 fi
-BUILDPACK_URL=$(cat "$ENV_DIR/BUILDPACK_URL" 2>/dev/null || true)
+BUILDPACK_URL=
+[ -f "$ENV_DIR/BUILDPACK_URL" ] && read -r BUILDPACK_URL < "$ENV_DIR/BUILDPACK_URL" || true
 
 fetch_buildpack() { # URL or built-in name → directory
   local spec=$1 dir
@@ -23,7 +24,7 @@ fetch_buildpack() { # URL or built-in name → directory
   echo "$dir"
 }
 
-buildpacks=()
+buildpacks=() names=()
 if [ -n "${BUILDPACK_URL:-}" ]; then
   buildpacks+=("$(fetch_buildpack "$BUILDPACK_URL")")
 elif [ -f "$BUILD_DIR/.buildpacks" ]; then
@@ -34,7 +35,7 @@ elif [ -f "$BUILD_DIR/.buildpacks" ]; then
 else
   for bp in nodejs python static procfile; do
     if name=$(/buildpacks/$bp/bin/detect "$BUILD_DIR" 2>/dev/null); then
-      buildpacks+=("/buildpacks/$bp")
+      buildpacks+=("/buildpacks/$bp") names+=("$name")
       break
     fi
   done
@@ -44,10 +45,10 @@ if [ ${#buildpacks[@]} -eq 0 ]; then
   exit 1
 fi
 
-names=()
-for bp in "${buildpacks[@]}"; do
-  name=$("$bp/bin/detect" "$BUILD_DIR" 2>/dev/null || basename "$bp")
-  names+=("$name")
+for i in "${!buildpacks[@]}"; do
+  bp=${buildpacks[$i]}
+  [ -n "${names[$i]:-}" ] || names[$i]=$("$bp/bin/detect" "$BUILD_DIR" 2>/dev/null || basename "$bp")
+  name=${names[$i]}
   echo "-----> $name app detected"
   "$bp/bin/compile" "$BUILD_DIR" "$CACHE_DIR" "$ENV_DIR"
   if [ -x "$bp/bin/release" ]; then "$bp/bin/release" "$BUILD_DIR" > /build-result/release.yml; fi

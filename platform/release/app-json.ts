@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { invalid } from '../errors.ts';
+import { readBlob, type Source } from '../build/source.ts';
 import type { StartupCheck } from '../runner/health.ts';
-
-const run = promisify(execFile);
 
 /** What a release takes from the pushed `app.json`: how its web processes prove they are up. */
 export interface ReleaseHealth {
@@ -18,16 +15,14 @@ const MAX_APP_JSON_BYTES = 256 * 1024;
 const UNSUPPORTED = ['command', 'uptime', 'listening'] as const;
 
 /** app.json at the root of the pushed commit, if there is one (read from the bare repo, quarantine included). */
-export async function readAppJson(repoDir: string, commit: string, gitEnv: Record<string, string>): Promise<ReleaseHealth | undefined> {
-  const env = { ...process.env, ...gitEnv, GIT_DIR: repoDir };
-  const spec = `${commit}:app.json`;
-  const type = await run('git', ['cat-file', '-t', spec], { env }).then((r) => r.stdout.trim(), () => undefined);
-  if (type === undefined) return undefined;
-  if (type !== 'blob') throw invalid('app.json must be a file');
-  const size = Number((await run('git', ['cat-file', '-s', spec], { env })).stdout.trim());
-  if (size > MAX_APP_JSON_BYTES) throw invalid(`app.json is ${size} bytes; at most ${MAX_APP_JSON_BYTES} are read`);
-  const text = (await run('git', ['cat-file', 'blob', spec], { env, maxBuffer: MAX_APP_JSON_BYTES * 2 })).stdout;
-  return parseAppJson(text);
+export async function readAppJson(source: Source): Promise<ReleaseHealth | undefined> {
+  const entry = source.files.get('app.json');
+  if (!entry) {
+    if ([...source.files.keys()].some((file) => file.startsWith('app.json/'))) throw invalid('app.json must be a file');
+    return undefined;
+  }
+  if (entry.size > MAX_APP_JSON_BYTES) throw invalid(`app.json is ${entry.size} bytes; at most ${MAX_APP_JSON_BYTES} are read`);
+  return parseAppJson(await readBlob(source, entry.sha, MAX_APP_JSON_BYTES * 2));
 }
 
 const positive = (where: string, v: unknown, fallback: number, max: number, allowZero = false): number => {
