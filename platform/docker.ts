@@ -9,8 +9,8 @@ export const STACK_IMAGE = 'paas/stack:latest';
 export const BUILDER_IMAGE = 'paas/builder:latest';
 
 /**
- * Builds run at a quarter of an app container's CPU weight (Docker's default is 1024): when the
- * cores are busy, running apps (and the router) keep answering while a build waits; on idle cores
- * a build still gets all of them.
+ * Background work — builds, release phases, `paas run:detached` — runs at a quarter of an app
+ * container's CPU weight (Docker's default is 1024): when the cores are busy, running apps (and
+ * the router) keep answering while it waits; on idle cores it still gets all of them.
  */
-export const BUILD_CPU_SHARES = 256;
+export const BACKGROUND_CPU_SHARES = 256;

@@ -155,6 +155,8 @@ interface OpResult {
   extra?: Record<string, number>;
   /** Requests of ≥ 0.9 s (one lost SYN costs 1 s) per second after the operation started: where the tail comes from. */
   slowBySecond: Record<number, number>;
+  /** The slowest 1% of the window: "seconds after the start:ms" (printed with BENCH_VERBOSE). */
+  slowest: string[];
 }
 
 async function routerErrorLines(platform: RunningPlatform, app: string): Promise<string[]> {
@@ -202,6 +204,12 @@ function summarize(op: string, run: number, r: Awaited<ReturnType<typeof underLo
       acc[sec] = (acc[sec] ?? 0) + 1;
       return acc;
     }, {}),
+    slowest: r.during
+      .filter((s) => !failed(s))
+      .sort((a, b) => b.latency - a.latency)
+      .slice(0, Math.ceil(lat.length / 100))
+      .sort((a, b) => a.at - b.at)
+      .map((s) => `${((s.at - r.opStart) / 1000).toFixed(2)}:${Math.round(s.latency)}`),
   };
 }
 
@@ -309,14 +317,15 @@ async function main() {
       steady.push(steadyP99);
       console.error(`run ${run} steady (load ${load1()}): ${base.samples.length} requests, ${base.samples.filter(failed).length} failed, p50 ${f1(pct(baseOk, 0.5))} ms, p99 ${f1(steadyP99)} ms`);
 
-      const ops: Array<[string, () => Promise<Record<string, number> | void>]> = [
+      // Each operation: what it measures, and what a user does before it (not under load, not timed).
+      const ops: Array<[string, () => Promise<Record<string, number> | void>, (() => Promise<void>)?]> = [
         ['deploy', async () => {
-          fs.appendFileSync(path.join(dir, 'server.py'), `# bench change ${++n}\n`);
-          // Not commitAll (execFileSync): it would stall the load generator on this event loop.
-          await exec('git', ['add', '-A'], { cwd: dir });
-          await exec('git', ['commit', '-q', '-m', `bench ${n}`], { cwd: dir });
           const r = await push(dir, ['paas', 'main'], { ownSession: true });
           if (r.code !== 0) throw new Error(`push failed:\n${r.output}`);
+        }, async () => {
+          fs.appendFileSync(path.join(dir, 'server.py'), `# bench change ${++n}\n`);
+          await exec('git', ['add', '-A'], { cwd: dir });
+          await exec('git', ['commit', '-q', '-m', `bench ${n}`], { cwd: dir });
         }],
         ['restart', async () => void (await cli(platform, ['ps:restart', '-a', app]))],
         ['config', async () => void (await cli(platform, ['config:set', `BENCH_${++n}=x`, '-a', app]))],
@@ -337,12 +346,14 @@ async function main() {
           return { ...r, downMs: Date.now() - t };
         }],
       ];
-      for (const [op, fn] of ops) {
+      for (const [op, fn, prepare] of ops) {
         if (!ONLY.has(op)) continue;
+        await prepare?.();
         const r = summarize(op, run, await underLoad(platform, app, fn), steadyP99);
         results.push(r);
         console.error(`run ${run} ${op} (load ${load1()}): ${(r.opMs / 1000).toFixed(2)} s, ${r.failed}/${r.requests} failed${r.failures.length ? ' ' + JSON.stringify(r.failures) : ''}, during p50 ${f1(r.p50)} p99 ${f1(r.p99)} max ${f1(r.max)} ms (steady p99 ${f1(steadyP99)})${r.extra ? ' ' + JSON.stringify(r.extra) : ''}`);
         if (Object.keys(r.slowBySecond).length) console.error(`    requests ≥ 0.9 s by second after the start (s:count, op took ${(r.opMs / 1000).toFixed(1)} s): ${Object.entries(r.slowBySecond).map(([k, v]) => `${k}:${v}`).join(' ')}`);
+        if (process.env.BENCH_VERBOSE) console.error(`    slowest 1% (s after the start:ms): ${r.slowest.join(' ')}`);
         for (const l of r.routerErrors.slice(0, 5)) console.error(`    ${l}`);
         await sleep(2000);
       }

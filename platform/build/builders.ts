@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type Docker from 'dockerode';
 import type { Platform } from '../platform.ts';
 import type { App } from '../store/schema.ts';
-import { BUILD_CPU_SHARES, BUILDER_IMAGE } from '../docker.ts';
+import { BACKGROUND_CPU_SHARES, BUILDER_IMAGE } from '../docker.ts';
 
 /** The app's build cache (CACHE_DIR), kept between builds. */
 const cacheVolume = (p: Platform, app: App) => `paas-cache-${p.owner}-${app.name}`;
@@ -116,6 +116,6 @@ async function create(p: Platform, app: App, name: string): Promise<Docker.Conta
     OpenStdin: true,
     StdinOnce: true,
     Labels: { 'paas.app': app.name, 'paas.owner': p.owner, 'paas.role': 'build' },
-    HostConfig: { Binds: [`${cacheVolume(p, app)}:/workspace`], Memory: 2048 * 1024 * 1024, PidsLimit: 4096, CpuShares: BUILD_CPU_SHARES },
+    HostConfig: { Binds: [`${cacheVolume(p, app)}:/workspace`], Memory: 2048 * 1024 * 1024, PidsLimit: 4096, CpuShares: BACKGROUND_CPU_SHARES },
   });
 }

@@ -1,12 +1,12 @@
 import type Docker from 'dockerode';
 import type { App } from '../store/schema.ts';
-import { BUILD_CPU_SHARES } from '../docker.ts';
+import { BACKGROUND_CPU_SHARES } from '../docker.ts';
 
 export const imageRepo = (appName: string) => `paas-app/${appName}`;
 
 /** Builds an image from a tar context (a Dockerfile at its root), streaming Docker's output. */
 export async function buildImage(docker: Docker, context: NodeJS.ReadableStream, tag: string, labels: Record<string, string>, out: (line: string) => void): Promise<string> {
-  const stream = await docker.buildImage(context, { t: tag, labels, rm: true, forcerm: true, cpushares: BUILD_CPU_SHARES });
+  const stream = await docker.buildImage(context, { t: tag, labels, rm: true, forcerm: true, cpushares: BACKGROUND_CPU_SHARES });
   let failure: string | undefined;
   await new Promise<void>((resolve, reject) => {
     docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve()), (event: { stream?: string; error?: string; errorDetail?: { message?: string } }) => {

@@ -45,6 +45,7 @@ async function releasePhase(p: Platform, app: App, release: Release, line: (text
     command,
     env: { ...r.config, PORT: String(APP_PORT), DYNO: 'release.1' },
     memoryMb: 512,
+    background: true,
   }, (text) => (line(`       ${text}`), p.logs.write(app.name, 'app', 'release.1', text)), p.settings.releaseTimeoutMs);
   if (code !== 0) {
     const why = code === null ? `timed out after ${p.settings.releaseTimeoutMs / 1000} s` : `exited with ${code}`;

@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import type { Instance, InstanceSpec, Scheduler } from './scheduler.ts';
 import { FrameSplitter, runToExit } from '../container-io.ts';
 import { PlatformError } from '../errors.ts';
+import { BACKGROUND_CPU_SHARES } from '../docker.ts';
 import { startSlot } from './start-slots.ts';
 import { addressOf, appOfSandbox, HARDENED, isSandbox, sandboxPool, type Sandbox } from './sandboxes.ts';
 
@@ -109,6 +110,7 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
         Memory: spec.memoryMb * 1024 * 1024,
         MemorySwap: spec.memoryMb * 1024 * 1024,
         PidsLimit: 512,
+        ...(spec.background ? { CpuShares: BACKGROUND_CPU_SHARES } : {}),
         LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
       },
     });

@@ -9,6 +9,8 @@ export interface InstanceSpec {
   command: string | string[] | null;
   env: Record<string, string>;
   memoryMb: number;
+  /** Admin work nobody waits on interactively (release phase, `run:detached`): runs at BACKGROUND_CPU_SHARES. */
+  background?: boolean;
 }
 
 /** What runs, as read back from the engine's labels. */

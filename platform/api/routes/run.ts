@@ -25,7 +25,7 @@ export function runRoutes(p: Platform) {
   return new Hono<ApiEnv>().post('/:app/dynos', async (c) => {
     const app = apps.get(c.req.param('app'));
     const { command, env } = await jsonBody(c, Run);
-    const inst = await p.scheduler.start(oneOffSpec(p, app, command, env));
+    const inst = await p.scheduler.start({ ...oneOffSpec(p, app, command, env), background: true });
     p.events.record(app.name, 'run.started', c.var.user.name, `Started ${inst.dyno}: ${command.join(' ')}`);
     return c.json({ dyno: inst.dyno, release: inst.release }, 201);
   });
