@@ -19,12 +19,18 @@ const driver = fs.readFileSync(path.join(here, 'driver.sh'));
 
 const VERDICT = '@@paas-build-result@@ ';
 
-/** The built-in buildpacks as a tar, packed once (as the driver is read once). */
+/** The built-in buildpacks as a tar, packed at the first build (as the driver is read once); tried again after a failure. */
 let buildpacksTar: Promise<Buffer> | undefined;
-async function packBuildpacks(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of tarFs.pack(buildpacksDir, { map: (h) => ({ ...h, name: `buildpacks/${h.name}` }) })) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+function bundledBuildpacks(): Promise<Buffer> {
+  buildpacksTar ??= (async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of tarFs.pack(buildpacksDir, { map: (h) => ({ ...h, name: `buildpacks/${h.name}` }) })) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  })().catch((err) => {
+    buildpacksTar = undefined;
+    throw err;
+  });
+  return buildpacksTar;
 }
 
 /**
@@ -35,11 +41,11 @@ export async function buildpackBuild(p: Platform, app: App, source: Source, conf
   const envFiles = Object.fromEntries(Object.entries(config).map(([k, v]) => [`env/${k}`, { content: v, mode: 0o600 }]));
   // `git archive` starts while the builder is taken; it waits on its full pipe until its turn.
   const sourceTar = archive(source, 'app/');
-  let verdict = '';
   let container: Docker.Container;
+  let verdict: string;
   try {
     let bundled: Buffer;
-    [container, bundled] = await Promise.all([builders.take(p, app), (buildpacksTar ??= packBuildpacks())]);
+    [container, bundled] = await Promise.all([builders.take(p, app), bundledBuildpacks()]);
     // Everything the build needs arrives on stdin as concatenated tars: far cheaper than the engine's
     // archive upload, which mounts the container's filesystem for each call.
     const input = Readable.from(
@@ -49,19 +55,7 @@ export async function buildpackBuild(p: Platform, app: App, source: Source, conf
         yield* sourceTar;
       })(),
     );
-    // The verdict is the driver's last line (it then waits to be removed, builders.recycle): the build
-    // has succeeded once it is here.
-    let sawVerdict!: () => void;
-    const verdictSeen = new Promise<number>((resolve) => (sawVerdict = () => resolve(0)));
-    const line = (text: string) => {
-      if (!text.startsWith(VERDICT)) return out(text);
-      verdict = text.slice(VERDICT.length);
-      sawVerdict();
-    };
-    const exited = runToExit(p.docker, container, line, Infinity, { stdin: input, running: true });
-    exited.catch(() => {}); // (when the verdict wins, nobody else waits for the exit)
-    const code = await Promise.race([exited, verdictSeen]);
-    if (code !== 0) throw new PlatformError(422, 'build_failed', `Build failed (the buildpack exited with ${code}); the running release is unchanged`);
+    verdict = await runDriver(p, container, input, out);
   } finally {
     sourceTar.destroy(); // (read to its end by now, unless the build failed before)
   }
@@ -74,4 +68,24 @@ export async function buildpackBuild(p: Platform, app: App, source: Source, conf
   out('-----> Building the run image');
   const digest = await slugImage(p, app, container, parseLayers(text('layers')), result.get('build-result/app.tar'), tag, out);
   return { digest, buildpack, defaultTypes: defaultTypes as Record<string, string | null> };
+}
+
+/**
+ * Feeds the waiting builder its input and streams its output until the driver's verdict, its last
+ * line (it then waits to be removed, builders.recycle): the build has succeeded once it is here.
+ */
+async function runDriver(p: Platform, container: Docker.Container, input: Readable, out: (line: string) => void): Promise<string> {
+  let verdict = '';
+  let sawVerdict!: () => void;
+  const verdictSeen = new Promise<number>((resolve) => (sawVerdict = () => resolve(0)));
+  const line = (text: string) => {
+    if (!text.startsWith(VERDICT)) return out(text);
+    verdict = text.slice(VERDICT.length);
+    sawVerdict();
+  };
+  const exited = runToExit(p.docker, container, line, Infinity, { stdin: input, running: true });
+  exited.catch(() => {}); // (when the verdict wins, nobody else waits for the exit)
+  const code = await Promise.race([exited, verdictSeen]);
+  if (code !== 0) throw new PlatformError(422, 'build_failed', `Build failed (the buildpack exited with ${code}); the running release is unchanged`);
+  return verdict;
 }
