@@ -3,7 +3,7 @@ import { run, say } from './proc.ts';
 
 /**
  * Debian releases whose own docker.io is older than Docker Engine 23, and the next release, whose
- * docker.io the set-up installs instead (only docker.io and docker-cli come from it: see PIN).
+ * docker.io the set-up installs instead (only docker.io and docker-cli come from it: see pinFor).
  * Engines before 23 re-execute their own 75 MB binary for every copy into a container and every
  * commit (`docker-untar`, `docker-applyLayer`): each deploy's image layer cost ~0.35 s more on
  * Debian 12's 20.10 than on Debian 13's 26.1 (docs/BENCHMARKS.md "Push to live"). This is what
