@@ -157,6 +157,8 @@ interface OpResult {
   slowBySecond: Record<number, number>;
   /** The slowest 1% of the window: "seconds after the start:ms" (printed with BENCH_VERBOSE). */
   slowest: string[];
+  /** The operation's start, epoch ms: to line the slowest up with other timelines. */
+  opStart: number;
 }
 
 async function routerErrorLines(platform: RunningPlatform, app: string): Promise<string[]> {
@@ -190,6 +192,7 @@ function summarize(op: string, run: number, r: Awaited<ReturnType<typeof underLo
     op,
     run,
     opMs: r.opEnd - r.opStart,
+    opStart: r.opStart,
     requests: r.all.length,
     failed: bad.length,
     failures: bad.slice(0, 5).map((s) => `${s.status || s.error} at ${((s.at - r.opStart) / 1000).toFixed(2)} s${s.status ? `: ${s.error}` : ''}`),
@@ -353,7 +356,7 @@ async function main() {
         results.push(r);
         console.error(`run ${run} ${op} (load ${load1()}): ${(r.opMs / 1000).toFixed(2)} s, ${r.failed}/${r.requests} failed${r.failures.length ? ' ' + JSON.stringify(r.failures) : ''}, during p50 ${f1(r.p50)} p99 ${f1(r.p99)} max ${f1(r.max)} ms (steady p99 ${f1(steadyP99)})${r.extra ? ' ' + JSON.stringify(r.extra) : ''}`);
         if (Object.keys(r.slowBySecond).length) console.error(`    requests ≥ 0.9 s by second after the start (s:count, op took ${(r.opMs / 1000).toFixed(1)} s): ${Object.entries(r.slowBySecond).map(([k, v]) => `${k}:${v}`).join(' ')}`);
-        if (process.env.BENCH_VERBOSE) console.error(`    slowest 1% (s after the start:ms): ${r.slowest.join(' ')}`);
+        if (process.env.BENCH_VERBOSE) console.error(`    slowest 1% (s after the start at ${r.opStart} ms:ms): ${r.slowest.join(' ')}`);
         for (const l of r.routerErrors.slice(0, 5)) console.error(`    ${l}`);
         await sleep(2000);
       }
