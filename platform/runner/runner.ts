@@ -236,7 +236,8 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
       const r = currentRelease(app);
       if (!r) return;
       const specs = specsFor(app, r);
-      const running = (await scheduler.list(app.name)).filter((i) => i.running && i.release === r.version);
+      // One being stopped (a scale-down a moment ago, still draining) is not running: it is replaced.
+      const running = (await scheduler.list(app.name)).filter((i) => i.running && !stopping.has(i.id) && i.release === r.version);
       const wanted = new Set(specs.map((s) => s.dyno));
       const extra = running.filter((i) => !wanted.has(i.dyno));
       const missing = specs.filter((s) => !running.some((i) => i.dyno === s.dyno));
@@ -247,7 +248,7 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
     async restart(app: App, match: (i: { type: string; dyno: string }) => boolean): Promise<string[]> {
       const r = currentRelease(app);
       if (!r) return [];
-      const all = await scheduler.list(app.name);
+      const all = (await scheduler.list(app.name)).filter((i) => !stopping.has(i.id));
       const old = all.filter(match);
       const specs = specsFor(app, r).filter(match);
       await replace(app, r, specs, old, all.filter((i) => !match(i) && i.running && i.release === r.version));

@@ -78,6 +78,22 @@ describe('runner', () => {
     expect((await cli('ps:scale', 'web=1')).code).toBe(0);
   });
 
+  it('scaled to 0 and straight back to 1, starts a fresh web instead of keeping the one still draining', async () => {
+    const [before] = containers();
+    expect((await cli('ps:scale', 'web=0')).code).toBe(0);
+    expect((await cli('ps:scale', 'web=1')).code).toBe(0);
+    // From here on the app answers, while the old one drains, stops and goes, and after.
+    const statuses = new Set<number>();
+    let after = 0;
+    while (after < 20) {
+      statuses.add((await routerGet(platform, `${APP}.localhost`)).status);
+      if (docker('ps', '-aq', '--filter', `id=${before}`) === '') after++;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect([...statuses]).toEqual([200]);
+    expect(containers()).toHaveLength(1);
+  });
+
   it('restarts a crashing process with backoff, visible in ps', async () => {
     expect((await cli('ps:scale', 'crasher=1')).code).toBe(0);
     // The dyno is up for a moment after each restart: ps shows the backoff between those moments.
