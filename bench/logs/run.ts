@@ -20,6 +20,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { startPlatform, type RunningPlatform } from '../../test/helpers/platform-process.ts';
 import { numberOption } from '../args.ts';
@@ -155,7 +156,6 @@ async function startReceiver() {
   return { port, ask, close: () => child.kill() };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
   const platform = await startPlatform();

@@ -38,6 +38,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startPlatform, paas, type RunningPlatform } from '../../test/helpers/platform-process.ts';
 import { addRemote, commitAll, fixtureRepo } from '../../test/helpers/git-app.ts';
 import { removeOwned } from '../../test/helpers/remove-owned.ts';
@@ -50,7 +51,6 @@ const POLL_MS = numberOption('poll-ms', 20, 5, 1000);
 const PAUSE_MS = numberOption('pause-ms', 3000, 0, 60_000);
 const PUSH_TIMEOUT_MS = 300_000;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (!s.length) return NaN;

@@ -28,6 +28,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startPlatform, paas, type RunningPlatform } from '../../test/helpers/platform-process.ts';
 import { addRemote, fixtureRepo, push } from '../../test/helpers/git-app.ts';
 import { removeOwned } from '../../test/helpers/remove-owned.ts';
@@ -50,7 +51,6 @@ const BEFORE_MS = 2000;
 const REQUEST_TIMEOUT_MS = 10_000;
 const OP_TIMEOUT_MS = 180_000;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** 1-minute load average: the machine is shared, so every line says how busy it was. */
 // Asynchronous on purpose: the load generator shares this event loop, and a blocking call would stall
 // its sends and reads (showing up as latency, and as resets of sockets the router closed meanwhile).

@@ -76,6 +76,8 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
   const isGone = (id: string) => async () => !(await scheduler.get(id))?.running;
   /** Containers being stopped on purpose: their exit is not a crash. */
   const stopping = new Set<string>();
+  /** The app's processes (or every app's) as the runner sees them: one it is stopping no longer counts. */
+  const instancesOf = async (app?: string) => (await scheduler.list(app)).filter((i) => !stopping.has(i.id));
   const crashes = new Backoff();
 
   const routeTo = (app: App, instances: Instance[]) =>
@@ -170,11 +172,11 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
   const reconcileNow = async (app: App) => {
     if (destroying.has(app.id)) return;
     const r = currentRelease(app);
-    const all = await scheduler.list(app.name);
+    const all = await instancesOf(app.name);
     const specs = r ? specsFor(app, r) : [];
     const wanted = new Set(specs.map((s) => s.dyno));
     // One-off processes (release phase, `paas run`) belong to whoever started them.
-    const live = all.filter((i) => i.running && !stopping.has(i.id) && !ONE_OFF_TYPES.has(i.type));
+    const live = all.filter((i) => i.running && !ONE_OFF_TYPES.has(i.type));
     const keep: Instance[] = [];
     for (const i of live) {
       if (i.release === r?.version && wanted.has(i.dyno) && !keep.some((k) => k.dyno === i.dyno)) keep.push(i);
@@ -182,7 +184,7 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
     const strays = live.filter((i) => !keep.includes(i));
     // A one-off not started yet is its starter's (`paas run` creates, attaches, then starts): stopping
     // it here would SIGTERM it a moment after it starts.
-    const dead = all.filter((i) => !i.running && !stopping.has(i.id) && !(ONE_OFF_TYPES.has(i.type) && neverStarted(i)));
+    const dead = all.filter((i) => !i.running && !(ONE_OFF_TYPES.has(i.type) && neverStarted(i)));
 
     for (const d of dead.filter((d) => wanted.has(d.dyno) && d.release === r?.version)) {
       const next = crashes.delayBeforeNext(app.name, d.dyno);
@@ -226,7 +228,7 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
       const r = releaseService(p).runnable(release);
       formationRepo(p.db).addTypes(app.id, Object.keys(r.processTypes).filter((t) => !ONE_OFF_TYPES.has(t)));
       const specs = specsFor(app, r);
-      await replace(app, r, specs, await scheduler.list(app.name), []);
+      await replace(app, r, specs, await instancesOf(app.name), []);
       crashes.forget(app.name);
       out(`       ${specs.length ? specs.map((s) => s.dyno).join(', ') : 'no processes (scale with paas ps:scale)'} up on v${r.version}`);
     },
@@ -237,7 +239,7 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
       if (!r) return;
       const specs = specsFor(app, r);
       // One being stopped (a scale-down a moment ago, still draining) is not running: it is replaced.
-      const running = (await scheduler.list(app.name)).filter((i) => i.running && !stopping.has(i.id) && i.release === r.version);
+      const running = (await instancesOf(app.name)).filter((i) => i.running && i.release === r.version);
       const wanted = new Set(specs.map((s) => s.dyno));
       const extra = running.filter((i) => !wanted.has(i.dyno));
       const missing = specs.filter((s) => !running.some((i) => i.dyno === s.dyno));
@@ -248,7 +250,7 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
     async restart(app: App, match: (i: { type: string; dyno: string }) => boolean): Promise<string[]> {
       const r = currentRelease(app);
       if (!r) return [];
-      const all = (await scheduler.list(app.name)).filter((i) => !stopping.has(i.id));
+      const all = await instancesOf(app.name);
       const old = all.filter(match);
       const specs = specsFor(app, r).filter(match);
       await replace(app, r, specs, old, all.filter((i) => !match(i) && i.running && i.release === r.version));
@@ -260,7 +262,7 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
     async dynos(app: App) {
       const r = currentRelease(app);
       const routed = new Set(routes.get(app.name).map((b) => b.host));
-      const instances = (await scheduler.list(app.name)).filter((i) => i.running && !stopping.has(i.id));
+      const instances = (await instancesOf(app.name)).filter((i) => i.running);
       const formation = formationRepo(p.db).forApp(app.id);
       const memoryOf = (type: string) => formation[type]?.memoryMb ?? DEFAULT_MEMORY_MB;
       const view = instances.map((i) => ({
@@ -308,7 +310,7 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
       const pass = async () => {
         const apps = appsRepo(p.db).all();
         const known = new Set(apps.map((a) => a.name));
-        stopInBackground((await scheduler.list()).filter((i) => !known.has(i.app) && !stopping.has(i.id)));
+        stopInBackground((await instancesOf()).filter((i) => !known.has(i.app)));
         await Promise.all(apps.map((app) => this.reconcile(app).catch((err) => console.error(`reconcile of ${app.name} failed:`, err))));
       };
       await pass();

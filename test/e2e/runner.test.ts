@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paas, startPlatform, waitFor, type RunningPlatform } from '../helpers/platform-process.ts';
 import { addRemote, commitAll, fixtureRepo, push, routerGet } from '../helpers/git-app.ts';
@@ -88,7 +89,7 @@ describe('runner', () => {
     while (after < 20) {
       statuses.add((await routerGet(platform, `${APP}.localhost`)).status);
       if (docker('ps', '-aq', '--filter', `id=${before}`) === '') after++;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
     expect([...statuses]).toEqual([200]);
     expect(containers()).toHaveLength(1);
