@@ -3,10 +3,12 @@ import type Docker from 'dockerode';
 import type { Platform } from '../platform.ts';
 import type { App } from '../store/schema.ts';
 import { BACKGROUND_CPU_SHARES, BUILDER_IMAGE } from '../docker.ts';
+import { holderSpec } from '../runner/sandboxes.ts';
 
 /** The app's build cache (CACHE_DIR), kept between builds. */
 const cacheVolume = (p: Platform, app: App) => `paas-cache-${p.owner}-${app.name}`;
 const standbyName = (p: Platform, app: App) => `paas-builder-${p.owner}-${app.name}`;
+const networkName = (p: Platform, app: App) => `paas-buildnet-${p.owner}-${app.name}`;
 const pending = new Map<string, Promise<void>>();
 /** The builder each app's current build took: dropped by `recycle` once the push is over. */
 const taken = new Map<string, Docker.Container>();
@@ -65,6 +67,7 @@ export const builders = {
       }
     };
     await remove(`standby builder ${standbyName(p, app)}`, () => p.docker.getContainer(standbyName(p, app)).remove({ force: true, v: true }));
+    await remove(`build network ${networkName(p, app)}`, () => p.docker.getContainer(networkName(p, app)).remove({ force: true }));
     await remove(`build cache volume ${cacheVolume(p, app)}`, () => p.docker.getVolume(cacheVolume(p, app)).remove({ force: true }));
     return removed;
   },
@@ -73,8 +76,10 @@ export const builders = {
 async function startedBuilder(p: Platform, app: App): Promise<Docker.Container> {
   await pending.get(standbyName(p, app));
   const standby = p.docker.getContainer(standbyName(p, app));
-  const [info, image] = await Promise.all([standby.inspect().catch(() => undefined), p.docker.getImage(BUILDER_IMAGE).inspect()]);
-  if (info?.State.Running && info.Image === image.Id) {
+  const [info, image, network] = await Promise.all([standby.inspect().catch(() => undefined), p.docker.getImage(BUILDER_IMAGE).inspect(), buildNetwork(p, app)]);
+  // (A standby started before its network's holder was restarted is cut off.)
+  const joined = info?.HostConfig.NetworkMode === network.mode && Date.parse(info.State.StartedAt) >= network.since;
+  if (info?.State.Running && info.Image === image.Id && joined) {
     await standby.rename({ name: `paas-build-${crypto.randomBytes(6).toString('hex')}` });
     return p.docker.getContainer(info.Id); // (by id: `standby` is its old name)
   }
@@ -105,8 +110,33 @@ const SET_UP = [
   'exec bash /build-driver.sh',
 ].join(' && ');
 
+/**
+ * The network namespace the app's builders join (`container:ID`), held by a sleeping container of
+ * its own: making one costs the engine a re-execution of dockerd (~0.25 s of CPU, its
+ * `libnetwork-setkey` hook), which every build would otherwise pay while the app's current
+ * release is serving. One build runs at a time per app and a builder's processes end with it, so
+ * the next one finds the namespace as a fresh container would. On the default bridge, as builders
+ * were before: builds reach the internet (npm, pip), not the apps' networks.
+ */
+async function buildNetwork(p: Platform, app: App): Promise<{ mode: string; since: number }> {
+  const holder = p.docker.getContainer(networkName(p, app));
+  let info = await holder.inspect().catch(() => undefined);
+  if (!info?.State.Running) {
+    const made = (status: number) => (err: unknown) => {
+      if ((err as { statusCode?: number }).statusCode !== status) throw err; // (else a recycle did it meanwhile)
+    };
+    if (!info) await p.docker.createContainer(holderSpec(networkName(p, app), { 'paas.app': app.name, 'paas.owner': p.owner, 'paas.role': 'build-network' })).catch(made(409));
+    await holder.start().catch(made(304)); // stopped with the engine: a new namespace
+    info = await holder.inspect();
+  }
+  return { mode: `container:${info.Id}`, since: Date.parse(info.State.StartedAt) };
+}
+
 async function create(p: Platform, app: App, name: string): Promise<Docker.Container> {
-  await p.docker.createVolume({ Name: cacheVolume(p, app), Labels: { 'paas.app': app.name, 'paas.owner': p.owner } });
+  const [{ mode: network }] = await Promise.all([
+    buildNetwork(p, app),
+    p.docker.createVolume({ Name: cacheVolume(p, app), Labels: { 'paas.app': app.name, 'paas.owner': p.owner } }),
+  ]);
   return p.docker.createContainer({
     name,
     Image: BUILDER_IMAGE,
@@ -116,6 +146,6 @@ async function create(p: Platform, app: App, name: string): Promise<Docker.Conta
     OpenStdin: true,
     StdinOnce: true,
     Labels: { 'paas.app': app.name, 'paas.owner': p.owner, 'paas.role': 'build' },
-    HostConfig: { Binds: [`${cacheVolume(p, app)}:/workspace`], Memory: 2048 * 1024 * 1024, PidsLimit: 4096, CpuShares: BACKGROUND_CPU_SHARES },
+    HostConfig: { Binds: [`${cacheVolume(p, app)}:/workspace`], NetworkMode: network, Memory: 2048 * 1024 * 1024, PidsLimit: 4096, CpuShares: BACKGROUND_CPU_SHARES },
   });
 }

@@ -158,7 +158,9 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
     },
 
     async runOnce(spec, onLine, timeoutMs) {
-      const container = await create(spec);
+      // Not labelled with the sandbox: it stays the next web's (a platform killed meanwhile removes it).
+      const sandbox = await sandboxes.reservedFor(spec.app);
+      const container = sandbox ? await createIn(`container:${sandbox.id}`, spec, {}).catch(() => create(spec)) : await create(spec);
       try {
         return await runToExit(docker, container, onLine, timeoutMs);
       } finally {

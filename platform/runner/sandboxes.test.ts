@@ -92,6 +92,17 @@ describe('sandbox pool', () => {
     expect(await pool.take('demo', 'paas-app-demo')).toBeUndefined();
   });
 
+  it('lends the reserved sandbox to a release phase and still hands it to the app’s next process', async () => {
+    const { pool } = await filledPool(2);
+    expect(await pool.reservedFor('demo')).toBeUndefined();
+    pool.reserve('demo', 'paas-app-demo');
+    const lent = await pool.reservedFor('demo');
+    expect(lent).toBeDefined();
+    expect(await pool.reservedFor('demo')).toEqual(lent);
+    expect(await pool.take('demo', 'paas-app-demo')).toEqual(lent);
+    expect(await pool.reservedFor('demo')).toBeUndefined();
+  });
+
   it('gives a reservation made while the pool is still empty the sandbox being made', async () => {
     const engine = fakeEngine();
     const pool = sandboxPool(engine.docker, 'me', { size: 3, ensureNetwork: async (name) => name });

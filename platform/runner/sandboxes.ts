@@ -18,6 +18,16 @@ export const HARDENED = {
   RestartPolicy: { Name: 'no' },
 };
 
+/** A container that only holds a network namespace for others to join (`NetworkMode: container:ID`). */
+export const holderSpec = (name: string, labels: Record<string, string>, network?: string): Docker.ContainerCreateOptions => ({
+  name,
+  Image: STACK_IMAGE,
+  Cmd: ['sleep', 'infinity'],
+  User: '1000:1000',
+  Labels: labels,
+  HostConfig: { ...HARDENED, ...(network ? { NetworkMode: network } : {}), Memory: 16 * 1024 * 1024, MemorySwap: 16 * 1024 * 1024, PidsLimit: 8, LogConfig: { Type: 'none', Config: {} } },
+});
+
 /** A container's own address on its network (a sandbox's, or a dyno's without one). */
 export const addressOf = (networks: Record<string, { IPAddress: string }> | undefined) => Object.values(networks ?? {}).map((n) => n.IPAddress).find(Boolean);
 
@@ -63,14 +73,7 @@ export function sandboxPool(docker: Docker, owner: string, opts: PoolOptions) {
 
   const makeOne = async (): Promise<string> => {
     const net = await opts.ensureNetwork(poolNetwork, { 'paas.owner': owner, 'paas.role': 'pool' });
-    const container = await docker.createContainer({
-      name: poolName(),
-      Image: STACK_IMAGE,
-      Cmd: ['sleep', 'infinity'],
-      User: '1000:1000',
-      Labels: { 'paas.owner': owner, 'paas.role': 'sandbox' },
-      HostConfig: { ...HARDENED, NetworkMode: net, Memory: 16 * 1024 * 1024, MemorySwap: 16 * 1024 * 1024, PidsLimit: 8, LogConfig: { Type: 'none', Config: {} } },
-    });
+    const container = await docker.createContainer(holderSpec(poolName(), { 'paas.owner': owner, 'paas.role': 'sandbox' }, net));
     // Behind the starts already waiting for the engine: a spare is never more urgent than a dyno.
     await startSlot(() => container.start()).catch(async (err) => {
       await remove(container.id);
@@ -157,6 +160,14 @@ export function sandboxPool(docker: Docker, owner: string, opts: PoolOptions) {
       if (opts.size === 0 || reserved.has(app)) return;
       if (refillTimer) refillLater(); // a refill due now would compete with the build
       reserved.set(app, claimNext(app, network, true));
+    },
+
+    /**
+     * The sandbox reserved for the app's next process, left reserved: the release phase runs in it
+     * and exits before the new web starts there, so neither makes a network namespace of its own.
+     */
+    reservedFor(app: string): Promise<Sandbox | undefined> {
+      return reserved.get(app) ?? Promise.resolve(undefined);
     },
 
     /** Forgets the app's reserved sandbox, once it is made (before removing the app's sandboxes). */

@@ -46,8 +46,9 @@ export interface Scheduler {
   /** SIGTERM, then SIGKILL after the grace period, then remove. */
   stop(id: string, graceSeconds: number): Promise<void>;
   /**
-   * A one-off process (release phase, `paas run:detached`): runs to completion, streaming its output,
-   * killed after `timeoutMs`, removed afterwards. Resolves to its exit code (null when timed out).
+   * A release phase: runs to completion, streaming its output, killed after `timeoutMs`, removed
+   * afterwards, in the network the app's next process will have when one is made ready (`prepare`).
+   * Resolves to its exit code (null when timed out).
    */
   runOnce(spec: InstanceSpec, onLine: (line: string) => void, timeoutMs: number): Promise<number | null>;
   /** A one-off process attached to the caller (`paas run`): stdin/stdout as a stream, removed when done. */
