@@ -44,6 +44,11 @@ export async function startRouter(dataDir: string, onAccess: (line: string) => v
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', routerMain], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: process.env,
+    // A session of its own: with the kernel's autogroups (on by default) a session weighs as one on
+    // the CPU, and in the platform's the router shared that weight with the push it is receiving
+    // (git, the platform's own work) — it waited up to 28 ms for a CPU while a deploy began. It
+    // gets no terminal signals then: the platform stops it (stop()).
+    detached: true,
   });
   fs.writeFileSync(pidFile, `${child.pid}\n`);
   child.on('message', (m: { type?: string; version?: number }) => {
