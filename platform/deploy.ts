@@ -11,8 +11,7 @@ import { builders } from './build/builders.ts';
 /**
  * One `git push`, top to bottom: read the commit, build it, pin a release, roll it out.
  * Any throw rejects the push and leaves the running release as it was. The build's builder
- * container is recycled only once the old release is stopped, so that it competes with neither
- * the new release's start nor the old one's stop.
+ * container is recycled only at the end, so that it does not compete with the new release's start.
  */
 export async function deployPush(p: Platform, app: App, commit: string, gitEnv: Record<string, string>, user: string, out: (text: string) => void) {
   const line = (text: string) => out(text + '\n');
@@ -36,6 +35,6 @@ export async function deployPush(p: Platform, app: App, commit: string, gitEnv: 
     line(`       Released v${release.version}`);
     line(`       http://${app.name}.${p.settings.domain}:${p.ports.http}/ deployed`);
   } finally {
-    builders.recycle(p, app, p.runner.stopped(app.name));
+    builders.recycle(p, app);
   }
 }

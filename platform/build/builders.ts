@@ -12,10 +12,22 @@ const networkName = (p: Platform, app: App) => `paas-buildnet-${p.owner}-${app.n
 const pending = new Map<string, Promise<void>>();
 /** The builder each app's current build took: dropped by `recycle` once the push is over. */
 const taken = new Map<string, Docker.Container>();
-/** Builders whose swap for the next one waits (`recycle`), by standby name. */
-const due = new Map<string, { used: Docker.Container; now: () => void }>();
-/** A swap that waits, at once (a push came before it was due). */
-const recycleNow = (name: string) => due.get(name)?.now();
+/**
+ * A push's builder is swapped for the next one this long after the push: past the old release's
+ * drain and stop (the runner's DRAIN_MS, 2 s, then SIGTERM), not on top of them — every container
+ * the engine starts or removes holds a CPU in the kernel for tens of milliseconds (no kernel
+ * preemption on most server kernels), and the new release is serving meanwhile. A push that comes
+ * sooner does the swap itself.
+ */
+const RECYCLE_AFTER_MS = 5000;
+const due = new Map<string, { timer: NodeJS.Timeout; used: Docker.Container; now: () => void }>();
+/** A recycle that is due, at once. */
+const recycleNow = (name: string) => {
+  const d = due.get(name);
+  if (!d) return;
+  clearTimeout(d.timer);
+  d.now();
+};
 const dropUsed = (used: Docker.Container) => used.remove({ force: true, v: true }).catch(() => {});
 
 /**
@@ -33,34 +45,27 @@ export const builders = {
   },
 
   /**
-   * Once the push is over (released or failed) and `after` (the old release's processes stopped):
-   * removes the builder the build took and starts the app's next one, in the background. Not
-   * sooner: dropping a builder's writable layer (the whole slug and more) and starting a container
-   * each hold the engine, and each container the engine starts or removes holds a CPU in the kernel
-   * for tens of milliseconds (server kernels do not preempt kernel code; `perf sched` shows it) —
-   * while the new release serves and the old one drains. A push that comes sooner does it itself.
-   * A push that took no builder leaves nothing.
+   * Once the push is over (released or failed): removes the builder the build took and starts the
+   * app's next one, in the background, RECYCLE_AFTER_MS later. Not sooner: dropping a builder's
+   * writable layer (the whole slug and more) and starting a container each hold the engine, and the
+   * new release has just started serving. A push that took no builder leaves nothing.
    */
-  recycle(p: Platform, app: App, after: Promise<void>): void {
+  recycle(p: Platform, app: App): void {
     const name = standbyName(p, app);
     const used = taken.get(name);
     if (!used) return;
     taken.delete(name);
-    const entry = {
-      used,
-      now: () => {
-        if (due.get(name) !== entry) return;
-        due.delete(name);
-        void dropUsed(used);
-        const done = create(p, app, name)
-          .then((c) => c.start())
-          .catch(() => {}) // a missing standby only costs the next build the start-up
-          .finally(() => pending.delete(name));
-        pending.set(name, done);
-      },
+    const now = () => {
+      due.delete(name);
+      void dropUsed(used);
+      const done = create(p, app, name)
+        .then((c) => c.start())
+        .catch(() => {}) // a missing standby only costs the next build the start-up
+        .finally(() => pending.delete(name));
+      pending.set(name, done);
     };
-    due.set(name, entry);
-    void after.catch(() => {}).then(entry.now);
+    // (unref: a platform stopping meanwhile leaves the used one for sweep() and starts none)
+    due.set(name, { timer: setTimeout(now, RECYCLE_AFTER_MS).unref(), used, now });
   },
 
   /** At start-up: removes the builders a stopped platform left mid-push (standbys stay, for the next push). */
@@ -75,6 +80,7 @@ export const builders = {
   async remove(p: Platform, app: App): Promise<string[]> {
     const d = due.get(standbyName(p, app));
     if (d) {
+      clearTimeout(d.timer);
       due.delete(standbyName(p, app));
       await dropUsed(d.used);
     }

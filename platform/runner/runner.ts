@@ -90,18 +90,12 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
   const stopInBackground = (instances: Instance[], drainMs = 0) => {
     for (const i of instances) {
       stopping.add(i.id);
-      const stop = new Promise((r) => setTimeout(r, i.type === 'web' ? drainMs : 0))
+      new Promise((r) => setTimeout(r, i.type === 'web' ? drainMs : 0))
         .then(() => stopSlots(i.app, () => scheduler.stop(i.id, opts.stopGraceSeconds)))
         .catch((err) => console.error(`stopping ${i.dyno} failed:`, err))
-        .finally(() => {
-          stopping.delete(i.id);
-          stops.get(i.app)?.delete(stop);
-        });
-      stops.set(i.app, (stops.get(i.app) ?? new Set()).add(stop));
+        .finally(() => stopping.delete(i.id));
     }
   };
-  /** Each app's background stops in flight (`stopped`). */
-  const stops = new Map<string, Set<Promise<void>>>();
 
   /** How this release's web processes prove they are up: app.json's startup checks and boot timeout, else the defaults. */
   const healthOf = (r: RunnableRelease): HealthPolicy => ({
@@ -237,11 +231,6 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
       await replace(app, r, specs, await instancesOf(app.name), []);
       crashes.forget(app.name);
       out(`       ${specs.length ? specs.map((s) => s.dyno).join(', ') : 'no processes (scale with paas ps:scale)'} up on v${r.version}`);
-    },
-
-    /** Resolves once the app's processes being stopped in the background (a deploy's old ones) are gone. */
-    async stopped(app: string): Promise<void> {
-      await Promise.all([...(stops.get(app) ?? [])]);
     },
 
     /** Brings the current release's instances to the formation: starts the missing, stops the extra. */
