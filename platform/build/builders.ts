@@ -12,23 +12,6 @@ const networkName = (p: Platform, app: App) => `paas-buildnet-${p.owner}-${app.n
 const pending = new Map<string, Promise<void>>();
 /** The builder each app's current build took: dropped by `recycle` once the push is over. */
 const taken = new Map<string, Docker.Container>();
-/**
- * A push's builder is swapped for the next one this long after the push: past the old release's
- * drain and stop (the runner's DRAIN_MS, 2 s, then SIGTERM), not on top of them — every container
- * the engine starts or removes holds a CPU in the kernel for tens of milliseconds (no kernel
- * preemption on most server kernels), and the new release is serving meanwhile. A push that comes
- * sooner does the swap itself.
- */
-const RECYCLE_AFTER_MS = 5000;
-const due = new Map<string, { timer: NodeJS.Timeout; used: Docker.Container; now: () => void }>();
-/** A recycle that is due, at once. */
-const recycleNow = (name: string) => {
-  const d = due.get(name);
-  if (!d) return;
-  clearTimeout(d.timer);
-  d.now();
-};
-const dropUsed = (used: Docker.Container) => used.remove({ force: true, v: true }).catch(() => {});
 
 /**
  * Builder containers for an app's buildpack builds. Starting a container costs the engine a second
@@ -46,26 +29,21 @@ export const builders = {
 
   /**
    * Once the push is over (released or failed): removes the builder the build took and starts the
-   * app's next one, in the background, RECYCLE_AFTER_MS later. Not sooner: dropping a builder's
-   * writable layer (the whole slug and more) and starting a container each hold the engine, and the
-   * new release has just started serving. A push that took no builder leaves nothing.
+   * app's next one, in the background. Not sooner: dropping a builder's writable layer (the whole
+   * slug and more) and starting a container each hold the engine for a second, and the new
+   * release's web container is starting meanwhile. A push that took no builder leaves nothing.
    */
   recycle(p: Platform, app: App): void {
     const name = standbyName(p, app);
     const used = taken.get(name);
     if (!used) return;
     taken.delete(name);
-    const now = () => {
-      due.delete(name);
-      void dropUsed(used);
-      const done = create(p, app, name)
-        .then((c) => c.start())
-        .catch(() => {}) // a missing standby only costs the next build the start-up
-        .finally(() => pending.delete(name));
-      pending.set(name, done);
-    };
-    // (unref: a platform stopping meanwhile leaves the used one for sweep() and starts none)
-    due.set(name, { timer: setTimeout(now, RECYCLE_AFTER_MS).unref(), used, now });
+    void used.remove({ force: true, v: true }).catch(() => {});
+    const done = create(p, app, name)
+      .then((c) => c.start())
+      .catch(() => {}) // a missing standby only costs the next build the start-up
+      .finally(() => pending.delete(name));
+    pending.set(name, done);
   },
 
   /** At start-up: removes the builders a stopped platform left mid-push (standbys stay, for the next push). */
@@ -78,12 +56,6 @@ export const builders = {
 
   /** Removes the app's standby builder and build cache (the app is being destroyed). */
   async remove(p: Platform, app: App): Promise<string[]> {
-    const d = due.get(standbyName(p, app));
-    if (d) {
-      clearTimeout(d.timer);
-      due.delete(standbyName(p, app));
-      await dropUsed(d.used);
-    }
     await pending.get(standbyName(p, app));
     const removed: string[] = [];
     const remove = async (what: string, act: () => Promise<unknown>) => {
@@ -102,7 +74,6 @@ export const builders = {
 };
 
 async function startedBuilder(p: Platform, app: App): Promise<Docker.Container> {
-  recycleNow(standbyName(p, app));
   await pending.get(standbyName(p, app));
   const standby = p.docker.getContainer(standbyName(p, app));
   const [info, image, network] = await Promise.all([standby.inspect().catch(() => undefined), p.docker.getImage(BUILDER_IMAGE).inspect(), buildNetwork(p, app)]);
