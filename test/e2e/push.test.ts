@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,8 +77,12 @@ describe('git push to a live app', () => {
     expect(other.result.code, other.result.output).toBe(0);
     expect(other.result.output).toMatch(/\.heroku: the same files as an earlier layer, reusing it/);
     expect(other.result.output).toMatch(/node_modules: the same files as an earlier layer, reusing it/);
-    // ... and keeps them when the first app goes.
+    // Builds join a network namespace the app keeps (held by a container of its own)...
+    const ofApp = (app: string) => execFileSync('docker', ['ps', '-a', '--format', '{{.Names}}', '--filter', `label=paas.owner=${platform.owner}`, '--filter', `label=paas.app=${app}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    expect(ofApp('push-node')).toContain(`paas-buildnet-${platform.owner}-push-node`);
+    // ... and keeps them when the first app goes, which leaves no container of its own behind.
     expect((await paas(platform, ['apps:destroy', 'push-node', '--confirm', 'push-node'])).code).toBe(0);
+    expect(ofApp('push-node')).toEqual([]);
     expect((await paas(platform, ['ps:restart', '-a', 'push-node-2'])).code).toBe(0);
     expect((await routerGet(platform, 'push-node-2.localhost')).body).toContain('hello from node');
   });
