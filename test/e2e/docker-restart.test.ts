@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paas, startPlatform, waitFor, type RunningPlatform } from '../helpers/platform-process.ts';
-import { addRemote, fixtureRepo, push, routerGet } from '../helpers/git-app.ts';
+import { addRemote, commitAll, fixtureRepo, push, routerGet } from '../helpers/git-app.ts';
 import { readSettings } from '../../platform/settings.ts';
 import { ensureDockerEngine } from '../../platform/setup/docker-engine.ts';
 
@@ -58,11 +58,13 @@ describe.skipIf(typeof target === 'string')('Docker daemon restart', () => {
   const dynos = async (app: string) => (JSON.parse((await cli(app, 'ps', '--json')).stdout) as Array<{ dyno: string; state: string }>)
     .map((d) => `${d.dyno}:${d.state}`).sort();
 
+  const dirs: Record<string, string> = {};
+
   beforeAll(async () => {
     platform = await startPlatform({ env: { PAAS_BOOT_TIMEOUT: '30', PAAS_STOP_GRACE: '3' } });
     for (const app of [UP, DOWN]) {
       expect((await paas(platform, ['apps:create', app])).code).toBe(0);
-      const dir = fixtureRepo('env-app');
+      const dir = (dirs[app] = fixtureRepo('env-app'));
       addRemote(dir, platform, app);
       const pushed = await push(dir);
       expect(pushed.code, pushed.output).toBe(0);
@@ -104,5 +106,12 @@ describe.skipIf(typeof target === 'string')('Docker daemon restart', () => {
     expect(await dynos(DOWN)).toEqual([]);
     const formation = JSON.parse((await cli(DOWN, 'ps:scale', 'web=0', '--json')).stdout);
     expect(formation.find((f: { type: string }) => f.type === 'web').quantity).toBe(0);
+
+    // Builds still work: the app's standby builder and the namespace its builds join stopped with the engine.
+    fs.appendFileSync(path.join(dirs[UP], 'server.py'), '\n# after the engine restart\n');
+    commitAll(dirs[UP], 'a push after the engine restart');
+    const again = await push(dirs[UP]);
+    expect(again.code, again.output).toBe(0);
+    expect(again.output).toMatch(/Released v\d+/);
   }, 480_000);
 });
