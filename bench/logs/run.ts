@@ -156,7 +156,6 @@ async function startReceiver() {
   return { port, ask, close: () => child.kill() };
 }
 
-
 async function main() {
   const platform = await startPlatform();
   let receiver: Awaited<ReturnType<typeof startReceiver>> | undefined;

@@ -39,7 +39,8 @@ export const builders = {
     if (!used) return;
     taken.delete(name);
     void used.remove({ force: true, v: true }).catch(() => {});
-    const done = create(p, app, name)
+    const done = buildNetwork(p, app)
+      .then((network) => create(p, app, name, network.mode))
       .then((c) => c.start())
       .catch(() => {}) // a missing standby only costs the next build the start-up
       .finally(() => pending.delete(name));
@@ -84,7 +85,7 @@ async function startedBuilder(p: Platform, app: App): Promise<Docker.Container> 
     return p.docker.getContainer(info.Id); // (by id: `standby` is its old name)
   }
   if (info) await standby.remove({ force: true, v: true }).catch(() => {});
-  const container = await create(p, app, `paas-build-${crypto.randomBytes(6).toString('hex')}`);
+  const container = await create(p, app, `paas-build-${crypto.randomBytes(6).toString('hex')}`, network.mode);
   await container.start();
   return container;
 }
@@ -132,11 +133,9 @@ async function buildNetwork(p: Platform, app: App): Promise<{ mode: string; sinc
   return { mode: `container:${info.Id}`, since: Date.parse(info.State.StartedAt) };
 }
 
-async function create(p: Platform, app: App, name: string): Promise<Docker.Container> {
-  const [{ mode: network }] = await Promise.all([
-    buildNetwork(p, app),
-    p.docker.createVolume({ Name: cacheVolume(p, app), Labels: { 'paas.app': app.name, 'paas.owner': p.owner } }),
-  ]);
+/** A builder joined to `network` (buildNetwork's mode). */
+async function create(p: Platform, app: App, name: string, network: string): Promise<Docker.Container> {
+  await p.docker.createVolume({ Name: cacheVolume(p, app), Labels: { 'paas.app': app.name, 'paas.owner': p.owner } });
   return p.docker.createContainer({
     name,
     Image: BUILDER_IMAGE,
