@@ -17,6 +17,9 @@
  *   scale10  `paas ps:scale web=10`: time until routes.json lists 10 backends and until 10
  *            distinct DYNO values answer through the router; then back to 1
  *
+ * Each measurement starts once the platform is idle again (its sandbox pool full, nothing being
+ * made or removed: settled()), so no operation's background work lands in another's window.
+ *
  * Failed = a non-2xx answer, an error, or no answer within 10 s. "during" = requests scheduled from
  * the start of the operation until 2 s after its command returned (old processes are stopped in
  * the background after the switch). Router error lines (`at=error code=H..`) in the app's log
@@ -175,7 +178,7 @@ async function underLoad(platform: RunningPlatform, app: string, op: () => Promi
   load.start();
   await sleep(BEFORE_MS);
   const opStart = Date.now();
-  const extra = await Promise.race([op(), sleep(OP_TIMEOUT_MS).then(() => { throw new Error('operation timed out'); })]);
+  const extra = await Promise.race([op(), sleep(OP_TIMEOUT_MS, undefined, { ref: false }).then(() => { throw new Error('operation timed out'); })]);
   const opEnd = Date.now();
   await sleep(AFTER_MS + 1000);
   await load.stop();
@@ -216,6 +219,33 @@ function summarize(op: string, run: number, r: Awaited<ReturnType<typeof underLo
       .sort((a, b) => a.at - b.at)
       .map((s) => `${((s.at - r.opStart) / 1000).toFixed(2)}:${Math.round(s.latency)}`),
   };
+}
+
+const POOL_SIZE = Number(process.env.PAAS_SANDBOX_POOL ?? 10);
+const docker = createDocker();
+
+/**
+ * Waits until the platform's background work after the last operation is over: its pool of network
+ * sandboxes full again, every container of this platform running, and none made or removed for
+ * 2 s (bounded: 90 s). Each measurement (the steady baseline, each operation) then starts from an
+ * idle platform, as a user's command on a quiet machine does, and a refill left by the previous
+ * operation is counted in neither the baseline nor the next operation. Returns the seconds waited.
+ */
+async function settled(platform: RunningPlatform): Promise<number> {
+  const t0 = Date.now();
+  const filters = JSON.stringify({ label: [`paas.owner=${platform.owner}`] });
+  const poolPrefix = `/paas-pool-${platform.owner}-`;
+  let last = '';
+  let since = Date.now();
+  while (Date.now() - t0 < 90_000) {
+    const all = await docker.listContainers({ all: true, filters });
+    const snapshot = all.map((c) => `${c.Id}:${c.State}`).sort().join(',');
+    if (snapshot !== last) [last, since] = [snapshot, Date.now()];
+    const pool = all.filter((c) => c.State === 'running' && c.Names.some((n) => n.startsWith(poolPrefix))).length;
+    if (pool >= POOL_SIZE && all.every((c) => c.State === 'running') && Date.now() - since >= 2000) break;
+    await sleep(250);
+  }
+  return (Date.now() - t0) / 1000;
 }
 
 async function cli(platform: RunningPlatform, args: string[]) {
@@ -330,6 +360,7 @@ async function main() {
 
     for (let run = 1; run <= RUNS; run++) {
       // Steady state: the baseline.
+      console.error(`run ${run}: platform idle after ${(await settled(platform)).toFixed(1)} s`);
       const base = new Load(platform.httpPort, `${app}.localhost`);
       base.start();
       await sleep(STEADY_S * 1000);
@@ -372,13 +403,13 @@ async function main() {
       for (const [op, fn, prepare] of ops) {
         if (!ONLY.has(op)) continue;
         await prepare?.();
+        console.error(`run ${run} ${op}: platform idle after ${(await settled(platform)).toFixed(1)} s`);
         const r = summarize(op, run, await underLoad(platform, app, fn), steadyP99);
         results.push(r);
         console.error(`run ${run} ${op} (load ${load1()}): ${(r.opMs / 1000).toFixed(2)} s, ${r.failed}/${r.requests} failed${r.failures.length ? ' ' + JSON.stringify(r.failures) : ''}, during p50 ${f1(r.p50)} p99 ${f1(r.p99)} max ${f1(r.max)} ms (steady p99 ${f1(steadyP99)})${r.extra ? ' ' + JSON.stringify(r.extra) : ''}`);
         if (Object.keys(r.slowBySecond).length) console.error(`    requests ≥ 0.9 s by second after the start (s:count, op took ${(r.opMs / 1000).toFixed(1)} s): ${Object.entries(r.slowBySecond).map(([k, v]) => `${k}:${v}`).join(' ')}`);
         if (process.env.BENCH_VERBOSE) console.error(`    slowest 1% (s after the start at ${r.opStart} ms:ms): ${r.slowest.join(' ')}`);
         for (const l of r.routerErrors.slice(0, 5)) console.error(`    ${l}`);
-        await sleep(2000);
       }
     }
   } finally {

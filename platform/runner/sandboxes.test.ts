@@ -113,6 +113,16 @@ describe('sandbox pool', () => {
     expect(Object.keys(engine.containers.get(taken!.id)!.networks)).toEqual(['paas-app-demo']);
   });
 
+  it('makes no spare for a deploy while one is ready: the rest are made after its process starts', async () => {
+    const { pool, containers } = await filledPool(3);
+    pool.fill(1);
+    pool.reserve('demo', 'paas-app-demo');
+    await pool.reservedFor('demo');
+    pool.fill(1); // the roll-out after the build asks again
+    await new Promise((r) => setTimeout(r, 100));
+    expect(containers.size).toBe(3);
+  });
+
   it('removes a sandbox that stopped and hands out the next one', async () => {
     const { pool, containers } = await filledPool(2);
     const [first] = [...containers.keys()];

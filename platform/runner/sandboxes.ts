@@ -82,12 +82,20 @@ export function sandboxPool(docker: Docker, owner: string, opts: PoolOptions) {
     return container.id;
   };
 
-  /** How many the pool is being filled to: one for a deploy's reservation, then all of them. */
+  /**
+   * How many the pool is being filled to: one for a deploy's reservation, then all of them. Back
+   * to 0 once reached, so a deploy's `fill(1)` makes one only when none is ready (it used to start
+   * a spare in the middle of every deploy, its namespace's set-up competing with the new web's).
+   */
   let wanted = 0;
   /** Makes what the pool lacks, one at a time, in the background (unless a process started just now). */
   const fill = (upTo = opts.size) => {
     wanted = Math.max(wanted, upTo);
-    if (making || refillTimer || ready.length >= wanted) return;
+    if (making || refillTimer) return;
+    if (ready.length >= wanted) {
+      wanted = 0;
+      return;
+    }
     making++;
     makeOne().then(
       (id) => {
