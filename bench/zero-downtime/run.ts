@@ -6,7 +6,7 @@
  * Starts the real platform (platform/main.ts) on a temp data dir, pushes
  * test/fixtures/apps/env-app (python3 web on $PORT, answers `hello from env-app on web.N`; its
  * Procfile has a `release:` phase) and, per run, sends a constant RATE req/s through the router
- * (open loop: each request leaves at its scheduled time on a keep-alive http.Agent; latency is
+ * (open loop, from a process of its own: load.ts; each request leaves at its scheduled time on a keep-alive http.Agent; latency is
  * measured from the scheduled time, so a stall is not hidden by a slower sender) during:
  *
  *   steady   no operation (the baseline p99)
@@ -36,6 +36,7 @@ import { startPlatform, paas, type RunningPlatform } from '../../test/helpers/pl
 import { addRemote, fixtureRepo, push } from '../../test/helpers/git-app.ts';
 import { removeOwned } from '../../test/helpers/remove-owned.ts';
 import { createDocker } from '../../platform/docker.ts';
+import { failed, LoadProcess } from './load.ts';
 
 const argStr = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -70,80 +71,6 @@ const median = (xs: number[]) => pct(xs.filter(Number.isFinite), 0.5);
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '–');
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
 
-interface Sample {
-  at: number; // scheduled send time (epoch ms)
-  latency: number; // ms from scheduled time to the end of the response
-  status: number;
-  error?: string;
-  dyno?: string;
-}
-
-/** Open-loop constant-rate load through the router. */
-class Load {
-  samples: Sample[] = [];
-  private running = false;
-  private inflight = new Set<Promise<void>>();
-  private loop?: Promise<void>;
-  // Idle sockets are dropped after 2 s, below the router's 5 s keep-alive timeout: otherwise a
-  // request sent on a socket the router is closing at that moment fails with ECONNRESET, a race
-  // of every keep-alive client that says nothing about the platform.
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 32, timeout: 2000 });
-
-  constructor(private readonly port: number, private readonly host: string) {}
-
-  start() {
-    this.running = true;
-    const period = 1000 / RATE;
-    const t0 = Date.now();
-    let k = 0;
-    this.loop = (async () => {
-      while (this.running) {
-        const now = Date.now();
-        while (t0 + k * period <= now) {
-          const p = this.one(t0 + k * period);
-          this.inflight.add(p);
-          void p.finally(() => this.inflight.delete(p));
-          k++;
-        }
-        await sleep(Math.max(0, t0 + k * period - Date.now()));
-      }
-    })();
-  }
-
-  async stop() {
-    this.running = false;
-    await this.loop;
-    await Promise.all([...this.inflight]);
-  }
-
-  close() {
-    this.agent.destroy();
-  }
-
-  private one(at: number): Promise<void> {
-    return new Promise((resolve) => {
-      let settled = false;
-      const done = (status: number, error?: string, body?: string) => {
-        if (settled) return;
-        settled = true;
-        const dyno = body && /on (web\.\d+)/.exec(body)?.[1];
-        this.samples.push({ at, latency: Date.now() - at, status, error: error ?? (status >= 200 && status < 300 ? undefined : body?.slice(0, 100).trim()), dyno: dyno || undefined });
-        resolve();
-      };
-      const req = http.get({ host: '127.0.0.1', port: this.port, path: '/', headers: { host: this.host }, agent: this.agent }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (body += d));
-        res.on('end', () => done(res.statusCode ?? 0, undefined, body));
-        res.on('error', (e) => done(0, (e as NodeJS.ErrnoException).code ?? e.message));
-      });
-      req.on('error', (e) => done(0, (e as NodeJS.ErrnoException).code ?? e.message));
-      req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-    });
-  }
-}
-
-const failed = (s: Sample) => s.error !== undefined || s.status < 200 || s.status >= 300;
 
 interface OpResult {
   op: string;
@@ -172,20 +99,17 @@ async function routerErrorLines(platform: RunningPlatform, app: string): Promise
 }
 
 /** Runs `op` under load; returns its samples split into the window around it. */
-async function underLoad(platform: RunningPlatform, app: string, op: () => Promise<Record<string, number> | void>) {
-  const load = new Load(platform.httpPort, `${app}.localhost`);
+async function underLoad(platform: RunningPlatform, app: string, load: LoadProcess, op: () => Promise<Record<string, number> | void>) {
   const errorsBefore = new Set(await routerErrorLines(platform, app));
-  load.start();
+  await load.start();
   await sleep(BEFORE_MS);
   const opStart = Date.now();
   const extra = await Promise.race([op(), sleep(OP_TIMEOUT_MS, undefined, { ref: false }).then(() => { throw new Error('operation timed out'); })]);
   const opEnd = Date.now();
   await sleep(AFTER_MS + 1000);
-  await load.stop();
-  load.close();
+  const all = await load.stop();
   await sleep(1500); // access lines reach the log stream in batches
   const routerErrors = (await routerErrorLines(platform, app)).filter((l) => !errorsBefore.has(l));
-  const all = load.samples;
   const during = all.filter((s) => s.at >= opStart && s.at <= opEnd + AFTER_MS);
   return { all, during, opStart, opEnd, routerErrors, extra: extra || undefined };
 }
@@ -350,6 +274,7 @@ async function main() {
   const app = `zdbench-${crypto.randomBytes(2).toString('hex')}`;
   const results: OpResult[] = [];
   const steady: number[] = [];
+  let load: LoadProcess | undefined;
   try {
     await cli(platform, ['apps:create', app]);
     const dir = fixtureRepo('env-app');
@@ -357,19 +282,18 @@ async function main() {
     const first = await push(dir, ['paas', 'main'], { ownSession: true });
     if (first.code !== 0) throw new Error(`first push failed:\n${first.output}`);
     let n = 0;
+    load = await LoadProcess.spawn({ port: platform.httpPort, host: `${app}.localhost`, rate: RATE, timeoutMs: REQUEST_TIMEOUT_MS });
 
     for (let run = 1; run <= RUNS; run++) {
       // Steady state: the baseline.
       console.error(`run ${run}: platform idle after ${(await settled(platform)).toFixed(1)} s`);
-      const base = new Load(platform.httpPort, `${app}.localhost`);
-      base.start();
+      await load.start();
       await sleep(STEADY_S * 1000);
-      await base.stop();
-      base.close();
-      const baseOk = base.samples.filter((s) => !failed(s)).map((s) => s.latency);
+      const baseSamples = await load.stop();
+      const baseOk = baseSamples.filter((s) => !failed(s)).map((s) => s.latency);
       const steadyP99 = pct(baseOk, 0.99);
       steady.push(steadyP99);
-      console.error(`run ${run} steady (load ${load1()}): ${base.samples.length} requests, ${base.samples.filter(failed).length} failed, p50 ${f1(pct(baseOk, 0.5))} ms, p99 ${f1(steadyP99)} ms`);
+      console.error(`run ${run} steady (load ${load1()}): ${baseSamples.length} requests, ${baseSamples.filter(failed).length} failed, p50 ${f1(pct(baseOk, 0.5))} ms, p99 ${f1(steadyP99)} ms`);
 
       // Each operation: what it measures, and what a user does before it (not under load, not timed).
       const ops: Array<[string, () => Promise<Record<string, number> | void>, (() => Promise<void>)?]> = [
@@ -404,7 +328,7 @@ async function main() {
         if (!ONLY.has(op)) continue;
         await prepare?.();
         console.error(`run ${run} ${op}: platform idle after ${(await settled(platform)).toFixed(1)} s`);
-        const r = summarize(op, run, await underLoad(platform, app, fn), steadyP99);
+        const r = summarize(op, run, await underLoad(platform, app, load, fn), steadyP99);
         results.push(r);
         console.error(`run ${run} ${op} (load ${load1()}): ${(r.opMs / 1000).toFixed(2)} s, ${r.failed}/${r.requests} failed${r.failures.length ? ' ' + JSON.stringify(r.failures) : ''}, during p50 ${f1(r.p50)} p99 ${f1(r.p99)} max ${f1(r.max)} ms (steady p99 ${f1(steadyP99)})${r.extra ? ' ' + JSON.stringify(r.extra) : ''}`);
         if (Object.keys(r.slowBySecond).length) console.error(`    requests ≥ 0.9 s by second after the start (s:count, op took ${(r.opMs / 1000).toFixed(1)} s): ${Object.entries(r.slowBySecond).map(([k, v]) => `${k}:${v}`).join(' ')}`);
@@ -413,6 +337,7 @@ async function main() {
       }
     }
   } finally {
+    load?.close();
     const destroyed = await paas(platform, ['apps:destroy', app, '--confirm', app]);
     if (destroyed.code !== 0) console.error(`apps:destroy ${app} failed (remove its containers, images, volume and network by hand): ${destroyed.stderr}`);
     await platform.stop();
