@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import type { Platform } from '../platform.ts';
 import type { App } from '../store/schema.ts';
 import { BACKGROUND_CPU_SHARES, BUILDER_IMAGE } from '../docker.ts';
-import { holderSpec } from '../runner/sandboxes.ts';
+import { holderOf, holderSpec, joining, type Holder } from '../runner/sandboxes.ts';
 
 /** The app's build cache (CACHE_DIR), kept between builds. */
 const cacheVolume = (p: Platform, app: App) => `paas-cache-${p.owner}-${app.name}`;
@@ -40,7 +40,7 @@ export const builders = {
     taken.delete(name);
     void used.remove({ force: true, v: true }).catch(() => {});
     const done = buildNetwork(p, app)
-      .then((network) => create(p, app, name, network.mode))
+      .then((network) => create(p, app, name, network.holder))
       .then((c) => c.start())
       .catch(() => {}) // a missing standby only costs the next build the start-up
       .finally(() => pending.delete(name));
@@ -79,13 +79,13 @@ async function startedBuilder(p: Platform, app: App): Promise<Docker.Container> 
   const standby = p.docker.getContainer(standbyName(p, app));
   const [info, image, network] = await Promise.all([standby.inspect().catch(() => undefined), p.docker.getImage(BUILDER_IMAGE).inspect(), buildNetwork(p, app)]);
   // (A standby started before its network's holder was restarted is cut off.)
-  const joined = info?.HostConfig.NetworkMode === network.mode && Date.parse(info.State.StartedAt) >= network.since;
+  const joined = info?.HostConfig.NetworkMode === joining(network.holder).NetworkMode && Date.parse(info.State.StartedAt) >= network.since;
   if (info?.State.Running && info.Image === image.Id && joined) {
     await standby.rename({ name: `paas-build-${crypto.randomBytes(6).toString('hex')}` });
     return p.docker.getContainer(info.Id); // (by id: `standby` is its old name)
   }
   if (info) await standby.remove({ force: true, v: true }).catch(() => {});
-  const container = await create(p, app, `paas-build-${crypto.randomBytes(6).toString('hex')}`, network.mode);
+  const container = await create(p, app, `paas-build-${crypto.randomBytes(6).toString('hex')}`, network.holder);
   await container.start();
   return container;
 }
@@ -119,7 +119,7 @@ const SET_UP = [
  * the next one finds the namespace as a fresh container would. On the default bridge, as builders
  * were before: builds reach the internet (npm, pip), not the apps' networks.
  */
-async function buildNetwork(p: Platform, app: App): Promise<{ mode: string; since: number }> {
+async function buildNetwork(p: Platform, app: App): Promise<{ holder: Holder; since: number }> {
   const holder = p.docker.getContainer(networkName(p, app));
   let info = await holder.inspect().catch(() => undefined);
   if (!info?.State.Running) {
@@ -130,11 +130,11 @@ async function buildNetwork(p: Platform, app: App): Promise<{ mode: string; sinc
     await holder.start().catch(made(304)); // stopped with the engine: a new namespace
     info = await holder.inspect();
   }
-  return { mode: `container:${info.Id}`, since: Date.parse(info.State.StartedAt) };
+  return { holder: holderOf(info), since: Date.parse(info.State.StartedAt) };
 }
 
-/** A builder joined to `network` (buildNetwork's mode). */
-async function create(p: Platform, app: App, name: string, network: string): Promise<Docker.Container> {
+/** A builder joined to the namespace `holder` holds (buildNetwork's). */
+async function create(p: Platform, app: App, name: string, holder: Holder): Promise<Docker.Container> {
   await p.docker.createVolume({ Name: cacheVolume(p, app), Labels: { 'paas.app': app.name, 'paas.owner': p.owner } });
   return p.docker.createContainer({
     name,
@@ -145,6 +145,6 @@ async function create(p: Platform, app: App, name: string, network: string): Pro
     OpenStdin: true,
     StdinOnce: true,
     Labels: { 'paas.app': app.name, 'paas.owner': p.owner, 'paas.role': 'build' },
-    HostConfig: { Binds: [`${cacheVolume(p, app)}:/workspace`], NetworkMode: network, Memory: 2048 * 1024 * 1024, PidsLimit: 4096, CpuShares: BACKGROUND_CPU_SHARES },
+    HostConfig: { Binds: [`${cacheVolume(p, app)}:/workspace`], ...joining(holder), Memory: 2048 * 1024 * 1024, PidsLimit: 4096, CpuShares: BACKGROUND_CPU_SHARES },
   });
 }

@@ -5,7 +5,7 @@ import { FrameSplitter, runToExit } from '../container-io.ts';
 import { PlatformError } from '../errors.ts';
 import { BACKGROUND_CPU_SHARES } from '../docker.ts';
 import { startSlot } from './start-slots.ts';
-import { addressOf, appOfSandbox, HARDENED, isSandbox, sandboxPool, type Sandbox } from './sandboxes.ts';
+import { addressOf, appOfSandbox, HARDENED, isSandbox, joining, sandboxPool, type Sandbox } from './sandboxes.ts';
 
 const network = (app: string) => `paas-app-${app}`;
 
@@ -81,18 +81,19 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
   };
 
   const create = async (spec: InstanceSpec, io: { tty?: boolean; stdin?: boolean } = {}, sandbox?: Sandbox): Promise<Docker.Container> => {
-    if (sandbox) return createIn(`container:${sandbox.id}`, spec, io, { 'paas.sandbox': sandbox.id });
+    if (sandbox) return createIn(joining(sandbox), spec, io, { 'paas.sandbox': sandbox.id });
     const net = await appNetwork(spec.app);
     try {
-      return await createIn(net, spec, io);
+      return await createIn({ NetworkMode: net }, spec, io);
     } catch (err) {
       // Removed behind our back (docker network prune): make it again, once.
       if ((err as { statusCode?: number }).statusCode !== 404 || !networks.delete(net)) throw err;
-      return createIn(await appNetwork(spec.app), spec, io);
+      return createIn({ NetworkMode: await appNetwork(spec.app) }, spec, io);
     }
   };
 
-  const createIn = (net: string, spec: InstanceSpec, io: { tty?: boolean; stdin?: boolean }, labels: Record<string, string> = {}) =>
+  /** `network`: the app's network, or the sandbox's namespace it joins (joining()). */
+  const createIn = (network: ReturnType<typeof joining>, spec: InstanceSpec, io: { tty?: boolean; stdin?: boolean }, labels: Record<string, string> = {}) =>
     docker.createContainer({
       Tty: io.tty ?? false,
       OpenStdin: io.stdin ?? false,
@@ -106,7 +107,7 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
       Labels: { 'paas.app': spec.app, 'paas.release': String(spec.release), 'paas.process': spec.type, 'paas.dyno': spec.dyno, 'paas.owner': owner, ...labels },
       HostConfig: {
         ...HARDENED,
-        NetworkMode: net,
+        ...network,
         Memory: spec.memoryMb * 1024 * 1024,
         MemorySwap: spec.memoryMb * 1024 * 1024,
         PidsLimit: 512,
@@ -160,7 +161,7 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
     async runOnce(spec, onLine, timeoutMs) {
       // Not labelled with the sandbox: it stays the next web's (a platform killed meanwhile removes it).
       const sandbox = await sandboxes.reservedFor(spec.app);
-      const container = sandbox ? await createIn(`container:${sandbox.id}`, spec, {}).catch(() => create(spec)) : await create(spec);
+      const container = sandbox ? await createIn(joining(sandbox), spec, {}).catch(() => create(spec)) : await create(spec);
       try {
         return await runToExit(docker, container, onLine, timeoutMs);
       } finally {

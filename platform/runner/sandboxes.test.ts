@@ -1,9 +1,10 @@
 import type Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
-import { appOfSandbox, sandboxPool } from './sandboxes.ts';
+import { appOfSandbox, joining, sandboxPool } from './sandboxes.ts';
 
 interface FakeContainer {
   name: string;
+  hostConfig: Record<string, unknown>;
   running: boolean;
   networks: Record<string, { IPAddress: string }>;
 }
@@ -22,14 +23,14 @@ function fakeEngine() {
     async createContainer(opts: { name: string; HostConfig: { NetworkMode: string } }) {
       await tick();
       const id = `sandbox-${++next}`;
-      containers.set(id, { name: opts.name, running: false, networks: { [opts.HostConfig.NetworkMode]: { IPAddress: `10.9.0.${next}` } } });
+      containers.set(id, { name: opts.name, hostConfig: opts.HostConfig, running: false, networks: { [opts.HostConfig.NetworkMode]: { IPAddress: `10.9.0.${next}` } } });
       return { id, start: async () => void (get(id).running = true) };
     },
     getContainer: (id: string) => ({
       async inspect() {
         await tick();
         const c = get(id);
-        return { Id: id, State: { Running: c.running }, NetworkSettings: { Networks: c.networks } };
+        return { Id: id, State: { Running: c.running }, HostConfig: c.hostConfig, NetworkSettings: { Networks: c.networks } };
       },
       async rename({ name }: { name: string }) {
         await tick();
@@ -121,6 +122,16 @@ describe('sandbox pool', () => {
     pool.fill(1); // the roll-out after the build asks again
     await new Promise((r) => setTimeout(r, 100));
     expect(containers.size).toBe(3);
+  });
+
+  it('has a dyno joining a sandbox share its namespace and its shim (one group per sandbox)', async () => {
+    const { pool } = await filledPool(2);
+    const [a, b] = await Promise.all([pool.take('demo', 'paas-app-demo'), pool.take('demo', 'paas-app-demo')]);
+    expect(joining(a!)).toEqual({ NetworkMode: `container:${a!.id}`, Annotations: { 'io.containerd.runc.v2.group': a!.group } });
+    expect(a!.group).toMatch(/^paas-pool-me-[0-9a-f]{8}$/);
+    expect(b!.group).not.toBe(a!.group);
+    // A holder made before groups existed: the namespace only.
+    expect(joining({ id: 'old' })).toEqual({ NetworkMode: 'container:old' });
   });
 
   it('removes a sandbox that stopped and hands out the next one', async () => {

@@ -3,11 +3,38 @@ import type Docker from 'dockerode';
 import { STACK_IMAGE } from '../docker.ts';
 import { startSlot } from './start-slots.ts';
 
-/** A dyno's network namespace, held by a container of its own. */
-export interface Sandbox {
+/**
+ * containerd's runc shim serves every container that names the same group, as Kubernetes has one
+ * shim serve a pod's containers: a container joining a holder's namespace joins its shim too, and
+ * its start runs no shim process of its own (~14% of a start's CPU here, and ~10 MB of memory per
+ * container). Engines or runtimes that do not know the annotation ignore it.
+ */
+const SHIM_GROUP = 'io.containerd.runc.v2.group';
+const inShimGroup = (group: string) => ({ Annotations: { [SHIM_GROUP]: group } });
+
+/** A container that holds a network namespace for others, as they name it. */
+export interface Holder {
   id: string;
+  /** Its shim group (holders made before there were groups have none). */
+  group?: string;
+}
+
+/** A dyno's network namespace, held by a container of its own. */
+export interface Sandbox extends Holder {
   ip: string;
 }
+
+/** The HostConfig of a container joining `holder`: its network namespace, and its shim. */
+export const joining = (holder: Holder): { NetworkMode: string; Annotations?: Record<string, string> } => ({
+  NetworkMode: `container:${holder.id}`,
+  ...(holder.group ? inShimGroup(holder.group) : {}),
+});
+
+/** A holder as its inspection shows it. */
+export const holderOf = (info: Docker.ContainerInspectInfo): Holder => ({
+  id: info.Id,
+  group: (info.HostConfig as { Annotations?: Record<string, string> } | undefined)?.Annotations?.[SHIM_GROUP],
+});
 
 /** What every container of an app gets, whatever runs in it (issue 5's hardening). */
 export const HARDENED = {
@@ -25,7 +52,7 @@ export const holderSpec = (name: string, labels: Record<string, string>, network
   Cmd: ['sleep', 'infinity'],
   User: '1000:1000',
   Labels: labels,
-  HostConfig: { ...HARDENED, ...(network ? { NetworkMode: network } : {}), Memory: 16 * 1024 * 1024, MemorySwap: 16 * 1024 * 1024, PidsLimit: 8, LogConfig: { Type: 'none', Config: {} } },
+  HostConfig: { ...HARDENED, ...(network ? { NetworkMode: network } : {}), ...inShimGroup(name), Memory: 16 * 1024 * 1024, MemorySwap: 16 * 1024 * 1024, PidsLimit: 8, LogConfig: { Type: 'none', Config: {} } },
 });
 
 /** A container's own address on its network (a sandbox's, or a dyno's without one). */
@@ -123,7 +150,7 @@ export function sandboxPool(docker: Docker, owner: string, opts: PoolOptions) {
       const networks = info.NetworkSettings.Networks ?? {};
       const ip = networks[network]?.IPAddress;
       // Stopped with the engine, or killed: of no use any more.
-      if (info.State.Running && ip && Object.keys(networks).length === 1) return { id, ip };
+      if (info.State.Running && ip && Object.keys(networks).length === 1) return { ...holderOf(info), ip };
     } catch {
       /* removed below */
     }
