@@ -37,21 +37,14 @@ import { addRemote, fixtureRepo, push } from '../../test/helpers/git-app.ts';
 import { removeOwned } from '../../test/helpers/remove-owned.ts';
 import { createDocker } from '../../platform/docker.ts';
 import { failed, LoadProcess } from './load.ts';
+import { numberOption, option } from '../args.ts';
 
-const argStr = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-};
-const argNum = (name: string, fallback: number, min: number, max: number) => {
-  const n = Number(argStr(name, String(fallback)));
-  return Math.min(Math.max(Number.isFinite(n) ? n : fallback, min), max);
-};
-const RATE = argNum('rate', 100, 1, 500);
-const RUNS = argNum('runs', 3, 1, 5);
-const STEADY_S = argNum('steady', 15, 3, 60);
-const ONLY = new Set(argStr('only', 'deploy,restart,config,scale,scale10').split(','));
+const RATE = numberOption('rate', 100, 1, 500);
+const RUNS = numberOption('runs', 3, 1, 5);
+const STEADY_S = numberOption('steady', 15, 3, 60);
+const ONLY = new Set((option('only') ?? 'deploy,restart,config,scale,scale10').split(','));
 /** Autogroup nice of the bench's own session, the load generator's (see clientWeight()). */
-const CLIENT_NICE = argNum('client-nice', -5, -20, 0);
+const CLIENT_NICE = numberOption('client-nice', -5, -20, 0);
 const AFTER_MS = 2000;
 const BEFORE_MS = 2000;
 const REQUEST_TIMEOUT_MS = 10_000;
