@@ -5,7 +5,7 @@ import { FrameSplitter, runToExit } from '../container-io.ts';
 import { PlatformError } from '../errors.ts';
 import { BACKGROUND_CPU_SHARES } from '../docker.ts';
 import { startSlot } from './start-slots.ts';
-import { addressOf, appOfSandbox, HARDENED, isSandbox, joining, sandboxPool, type Sandbox } from './sandboxes.ts';
+import { addressOf, appOfSandbox, HARDENED, isSandbox, joining, sandboxPool, type NetworkPlacement, type Sandbox } from './sandboxes.ts';
 
 const network = (app: string) => `paas-app-${app}`;
 
@@ -93,7 +93,7 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
   };
 
   /** `network`: the app's network, or the sandbox's namespace it joins (joining()). */
-  const createIn = (network: ReturnType<typeof joining>, spec: InstanceSpec, io: { tty?: boolean; stdin?: boolean }, labels: Record<string, string> = {}) =>
+  const createIn = (network: NetworkPlacement, spec: InstanceSpec, io: { tty?: boolean; stdin?: boolean }, labels: Record<string, string> = {}) =>
     docker.createContainer({
       Tty: io.tty ?? false,
       OpenStdin: io.stdin ?? false,

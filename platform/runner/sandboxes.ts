@@ -24,8 +24,14 @@ export interface Sandbox extends Holder {
   ip: string;
 }
 
-/** The HostConfig of a container joining `holder`: its network namespace, and its shim. */
-export const joining = (holder: Holder): { NetworkMode: string; Annotations?: Record<string, string> } => ({
+/** Where a container's network comes from: a network it is put on, or a namespace it joins (and that holder's shim). */
+export interface NetworkPlacement {
+  NetworkMode: string;
+  Annotations?: Record<string, string>;
+}
+
+/** The placement of a container joining `holder`: its network namespace, and its shim. */
+export const joining = (holder: Holder): NetworkPlacement => ({
   NetworkMode: `container:${holder.id}`,
   ...(holder.group ? inShimGroup(holder.group) : {}),
 });
