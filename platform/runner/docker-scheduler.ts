@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type Docker from 'dockerode';
-import type { Instance, InstanceSpec, Scheduler } from './scheduler.ts';
+import type { AttachedProcess, Instance, InstanceSpec, Scheduler } from './scheduler.ts';
 import { FrameSplitter, runToExit } from '../container-io.ts';
 import { PlatformError } from '../errors.ts';
 import { BACKGROUND_CPU_SHARES } from '../docker.ts';
@@ -132,6 +132,29 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
     }
   };
 
+  /** Creates, attaches to and starts a one-off, in `sandbox`'s namespace if given; on failure leaves nothing behind. */
+  const attachIn = async (spec: InstanceSpec, tty: boolean, sandbox?: Sandbox): Promise<AttachedProcess> => {
+    let container: Docker.Container | undefined;
+    let exited: Promise<number> | undefined;
+    const remove = async () => {
+      await container?.remove({ force: true }).catch(() => {});
+      if (sandbox) await sandboxes.remove(sandbox.id);
+    };
+    try {
+      container = await create(spec, { tty, stdin: true }, sandbox);
+      const stream = await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true });
+      // 'next-exit': waiting on a container that has not started yet would return at once.
+      exited = container.wait({ condition: 'next-exit' }).then((r: { StatusCode: number }) => r.StatusCode);
+      await container.start();
+      const started = container;
+      return { stream, resize: (cols, rows) => started.resize({ w: cols, h: rows }).catch(() => {}), exited, remove };
+    } catch (err) {
+      exited?.catch(() => {}); // the container it waits on is being removed
+      await remove();
+      throw err;
+    }
+  };
+
   /** Apps whose network is being made ahead of a deploy (removeApp waits for them). */
   const preparing = new Map<string, Promise<void>>();
 
@@ -241,17 +264,11 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
     },
 
     async attach(spec, tty) {
-      const container = await create(spec, { tty, stdin: true });
-      const stream = await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true });
-      // 'next-exit': waiting on a container that has not started yet would return at once.
-      const exited = container.wait({ condition: 'next-exit' }).then((r: { StatusCode: number }) => r.StatusCode);
-      await container.start();
-      return {
-        stream,
-        resize: (cols, rows) => container.resize({ w: cols, h: rows }).catch(() => {}),
-        exited,
-        remove: () => container.remove({ force: true }).catch(() => {}),
-      };
+      // A one-off takes a sandbox as a dyno does: `paas run` then waits for no namespace to be made.
+      const sandbox = await sandboxes.take(spec.app, await appNetwork(spec.app));
+      return sandbox
+        ? attachIn(spec, tty, sandbox).catch((err) => (engineDown(err) ? Promise.reject(err) : attachIn(spec, tty)))
+        : attachIn(spec, tty);
     },
 
     async recentOutput(id, lines) {

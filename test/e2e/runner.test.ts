@@ -40,6 +40,9 @@ describe('runner', () => {
   });
 
   it('paas run exits with the command’s code and sees the config', async () => {
+    // Spare network sandboxes ready (the pool is topped up a few seconds after the deploy): the one-offs take them.
+    const pooled = () => docker('ps', '-q', '--filter', `name=paas-pool-${platform.owner}-`).split('\n').filter(Boolean).length;
+    await waitFor(async () => (pooled() >= 3 ? true : undefined), 60_000, () => platform.output());
     const exit = await cli('run', 'sh', '-c', 'exit 3');
     expect(exit.code).toBe(3);
     const env = await cli('run', 'env');
@@ -52,6 +55,11 @@ describe('runner', () => {
     expect(empty.code).not.toBe(0);
     expect(empty.stderr).toMatch(/give a command/);
     expect(docker('ps', '-aq', '--filter', `label=paas.owner=${platform.owner}`, '--filter', 'label=paas.process=run')).toBe('');
+    // Each one-off ran in a network sandbox taken for it, and the sandbox went with it.
+    const held = docker('ps', '-a', '--filter', `label=paas.owner=${platform.owner}`, '--filter', `label=paas.app=${APP}`, '--format', '{{.Label "paas.sandbox"}}').split('\n').filter(Boolean);
+    const sandboxes = docker('ps', '-a', '--filter', `name=^paas-sandbox-${APP}-`, '--format', '{{.ID}}').split('\n').filter(Boolean);
+    expect(sandboxes.length).toBe(held.length);
+    for (const id of sandboxes) expect(held.some((h) => h.startsWith(id))).toBe(true);
   });
 
   it('run:detached starts a one-off that ps lists and ps:stop ends', async () => {
