@@ -64,7 +64,6 @@ const median = (xs: number[]) => pct(xs.filter(Number.isFinite), 0.5);
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '–');
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
 
-
 interface OpResult {
   op: string;
   run: number;
@@ -334,7 +333,7 @@ async function main() {
     const destroyed = await paas(platform, ['apps:destroy', app, '--confirm', app]);
     if (destroyed.code !== 0) console.error(`apps:destroy ${app} failed (remove its containers, images, volume and network by hand): ${destroyed.stderr}`);
     await platform.stop();
-    await removeOwned(createDocker(), platform.owner); // its spare sandboxes and their network
+    await removeOwned(docker, platform.owner); // its spare sandboxes and their network
     if (process.env.BENCH_VERBOSE) console.error(platform.output());
   }
 

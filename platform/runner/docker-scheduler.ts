@@ -155,6 +155,15 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
     }
   };
 
+  /**
+   * Runs `task` (a process's start) in a sandbox taken from the pool, or on the app's network when
+   * none is ready. A sandbox killed a moment ago fails the task: then it runs on the network itself.
+   */
+  const inSandbox = async <T>(app: string, task: (sandbox?: Sandbox) => Promise<T>): Promise<T> => {
+    const sandbox = await sandboxes.take(app, await appNetwork(app));
+    return sandbox ? task(sandbox).catch((err) => (engineDown(err) ? Promise.reject(err) : task())) : task();
+  };
+
   /** Apps whose network is being made ahead of a deploy (removeApp waits for them). */
   const preparing = new Map<string, Promise<void>>();
 
@@ -170,11 +179,7 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
 
     async start(spec) {
       try {
-        const sandbox = await sandboxes.take(spec.app, await appNetwork(spec.app));
-        return sandbox
-          ? // A sandbox killed a moment ago fails the start: then the process goes on the network itself.
-            await startIn(spec, sandbox).catch((err) => (engineDown(err) ? Promise.reject(err) : startIn(spec)))
-          : await startIn(spec);
+        return await inSandbox(spec.app, (sandbox) => startIn(spec, sandbox));
       } catch (err) {
         if (engineDown(err)) throw new PlatformError(503, 'engine_unavailable', `the Docker engine is not answering (${(err as Error).message})`);
         throw err;
@@ -263,12 +268,9 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
       if (sandbox) await sandboxes.remove(sandbox);
     },
 
-    async attach(spec, tty) {
+    attach(spec, tty) {
       // A one-off takes a sandbox as a dyno does: `paas run` then waits for no namespace to be made.
-      const sandbox = await sandboxes.take(spec.app, await appNetwork(spec.app));
-      return sandbox
-        ? attachIn(spec, tty, sandbox).catch((err) => (engineDown(err) ? Promise.reject(err) : attachIn(spec, tty)))
-        : attachIn(spec, tty);
+      return inSandbox(spec.app, (sandbox) => attachIn(spec, tty, sandbox));
     },
 
     async recentOutput(id, lines) {

@@ -39,7 +39,7 @@ export const joining = (holder: Holder): NetworkPlacement => ({
 /** A holder as its inspection shows it. */
 export const holderOf = (info: Docker.ContainerInspectInfo): Holder => ({
   id: info.Id,
-  group: (info.HostConfig as { Annotations?: Record<string, string> } | undefined)?.Annotations?.[SHIM_GROUP],
+  group: (info.HostConfig as { Annotations?: Record<string, string> }).Annotations?.[SHIM_GROUP],
 });
 
 /** What every container of an app gets, whatever runs in it (issue 5's hardening). */
