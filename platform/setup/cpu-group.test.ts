@@ -1,25 +1,11 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { moveToCpuGroup, sharesToWeight } from './cpu-group.ts';
+import { useFakeCgroupRoots } from './fake-cgroup-root.ts';
 
-const roots: string[] = [];
-/** A directory laid out like /sys/fs/cgroup (the kernel would make a new group's files itself; here the test does). */
-function fakeRoot(files: Record<string, string>): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cgroup-'));
-  roots.push(root);
-  for (const [file, content] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
-    fs.writeFileSync(path.join(root, file), content);
-  }
-  return root;
-}
+const fakeRoot = useFakeCgroupRoots();
 const read = (root: string, file: string) => fs.readFileSync(path.join(root, file), 'utf8');
-
-afterEach(() => {
-  for (const root of roots.splice(0)) fs.rmSync(root, { recursive: true, force: true });
-});
 
 describe('moveToCpuGroup', () => {
   it('on cgroup v1, makes the group under the cpu controller with its shares and moves the process in', () => {

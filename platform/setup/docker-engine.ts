@@ -4,6 +4,7 @@ import path from 'node:path';
 import type Docker from 'dockerode';
 import { createDocker } from '../docker.ts';
 import { moveToCpuGroup } from './cpu-group.ts';
+import { crunForEngine } from './crun.ts';
 import { installDockerEngine } from './engine-package.ts';
 import { findExecutable, isRoot, run, say, sleep, tail } from './proc.ts';
 
@@ -113,6 +114,8 @@ const ENGINE_CPU_SHARES = 256;
 const ENGINE_CPU_GROUP = 'paas-engine';
 
 async function startDockerd(docker: Docker, dockerd: string, dataDir: string): Promise<void> {
+  const crun = await crunForEngine();
+  const args = crun ? ['--add-runtime', `crun=${crun}`, '--default-runtime', 'crun'] : [];
   removeStalePidFile('/var/run/docker.pid', 'dockerd');
   removeStalePidFile('/var/run/docker/containerd/containerd.pid', 'containerd');
 
@@ -123,7 +126,7 @@ async function startDockerd(docker: Docker, dockerd: string, dataDir: string): P
     if (/^(https?_proxy|no_proxy|HOME|LANG|TZ)$/i.test(key)) env[key] = value;
   }
   // Detached + unref: dockerd must outlive `npm start` so app containers keep running after the platform exits.
-  const child = spawn(dockerd, [], { detached: true, stdio: ['ignore', logFd, logFd], cwd: '/', env });
+  const child = spawn(dockerd, args, { detached: true, stdio: ['ignore', logFd, logFd], cwd: '/', env });
   fs.closeSync(logFd);
   child.unref();
   // At once: dockerd's own start-up takes far longer than this before it starts containerd.

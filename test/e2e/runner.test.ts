@@ -54,12 +54,18 @@ describe('runner', () => {
     const empty = await cli('run', '');
     expect(empty.code).not.toBe(0);
     expect(empty.stderr).toMatch(/give a command/);
-    expect(docker('ps', '-aq', '--filter', `label=paas.owner=${platform.owner}`, '--filter', 'label=paas.process=run')).toBe('');
-    // Each one-off ran in a network sandbox taken for it, and the sandbox went with it.
-    const held = docker('ps', '-a', '--filter', `label=paas.owner=${platform.owner}`, '--filter', `label=paas.app=${APP}`, '--format', '{{.Label "paas.sandbox"}}').split('\n').filter(Boolean);
-    const sandboxes = docker('ps', '-a', '--filter', `name=^paas-sandbox-${APP}-`, '--format', '{{.ID}}').split('\n').filter(Boolean);
-    expect(sandboxes.length).toBe(held.length);
-    for (const id of sandboxes) expect(held.some((h) => h.startsWith(id))).toBe(true);
+    // Each one-off ran in a network sandbox taken for it; both are removed once it exits (the exit
+    // code reaches the CLI first).
+    const leftOver = () => {
+      const oneOffs = docker('ps', '-aq', '--filter', `label=paas.owner=${platform.owner}`, '--filter', 'label=paas.process=run');
+      const held = docker('ps', '-a', '--filter', `label=paas.owner=${platform.owner}`, '--filter', `label=paas.app=${APP}`, '--format', '{{.Label "paas.sandbox"}}').split('\n').filter(Boolean);
+      const sandboxes = docker('ps', '-a', '--filter', `name=^paas-sandbox-${APP}-`, '--format', '{{.ID}}').split('\n').filter(Boolean);
+      return { oneOffs, unheldSandboxes: sandboxes.filter((id) => !held.some((h) => h.startsWith(id))) };
+    };
+    await waitFor(async () => {
+      const left = leftOver();
+      return left.oneOffs === '' && left.unheldSandboxes.length === 0 ? true : undefined;
+    }, 15_000, () => JSON.stringify(leftOver()));
   });
 
   it('run:detached starts a one-off that ps lists and ps:stop ends', async () => {
