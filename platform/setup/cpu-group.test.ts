@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { moveToCpuGroup, sharesToWeight } from './cpu-group.ts';
+import { keepOffFirstCpu, moveToCpuGroup, parseCpuList, sharesToWeight } from './cpu-group.ts';
 import { useFakeCgroupRoots } from './fake-cgroup-root.ts';
 
 const fakeRoot = useFakeCgroupRoots();
@@ -37,5 +37,35 @@ describe('sharesToWeight', () => {
     expect(sharesToWeight(256)).toBe(10);
     expect(sharesToWeight(1024)).toBe(39);
     expect(sharesToWeight(262144)).toBe(10000);
+  });
+});
+
+describe('keepOffFirstCpu', () => {
+  it('reads CPU lists as the kernel writes them', () => {
+    expect(parseCpuList('0-1\n')).toEqual([0, 1]);
+    expect(parseCpuList('0,2-4,7')).toEqual([0, 2, 3, 4, 7]);
+    expect(parseCpuList('3')).toEqual([3]);
+  });
+
+  it('on cgroup v1, makes a cpuset group with every CPU but the first and the root’s memory nodes, and moves the process in', () => {
+    const root = fakeRoot({ 'cpuset/cpuset.cpus': '0-3', 'cpuset/cpuset.effective_cpus': '0-3\n', 'cpuset/cpuset.effective_mems': '0\n' });
+    expect(keepOffFirstCpu(4242, 'paas-engine', root)).toEqual({ cpus: '1,2,3' });
+    expect(read(root, 'cpuset/paas-engine/cpuset.mems')).toBe('0');
+    expect(read(root, 'cpuset/paas-engine/cpuset.cpus')).toBe('1,2,3');
+    expect(read(root, 'cpuset/paas-engine/cgroup.procs')).toBe('4242');
+  });
+
+  it('on cgroup v2, turns the cpuset controller on for the root’s children', () => {
+    const root = fakeRoot({ 'cgroup.subtree_control': 'cpu memory\n', 'cpuset.cpus.effective': '0-1\n' });
+    expect(keepOffFirstCpu(4242, 'paas-engine', root)).toEqual({ cpus: '1' });
+    expect(read(root, 'cgroup.subtree_control')).toBe('+cpuset');
+    expect(read(root, 'paas-engine/cpuset.cpus')).toBe('1');
+  });
+
+  it('leaves a single-CPU machine, or one without a cpuset controller, as it is', () => {
+    const single = fakeRoot({ 'cpuset/cpuset.cpus': '0', 'cpuset/cpuset.effective_cpus': '0\n', 'cpuset/cpuset.effective_mems': '0\n' });
+    expect(keepOffFirstCpu(4242, 'paas-engine', single)).toEqual({ skipped: 'a single CPU' });
+    expect(fs.existsSync(path.join(single, 'cpuset/paas-engine'))).toBe(false);
+    expect(keepOffFirstCpu(4242, 'paas-engine', fakeRoot({}))).toMatchObject({ skipped: expect.stringMatching(/ENOENT/) });
   });
 });

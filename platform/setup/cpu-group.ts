@@ -29,3 +29,46 @@ function place(group: string, file: string, value: string, pid: number): { group
   fs.writeFileSync(path.join(group, 'cgroup.procs'), String(pid));
   return { group };
 }
+
+/** A cpuset list ("0-3,6") as CPU numbers. */
+export function parseCpuList(list: string): number[] {
+  return list
+    .trim()
+    .split(',')
+    .filter(Boolean)
+    .flatMap((part) => {
+      const [from, to = from] = part.split('-').map(Number);
+      return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    });
+}
+
+/**
+ * Keeps a process (and every process it starts later) off the first of the machine's CPUs, in a
+ * cpuset group `name` directly under the root (cgroup v1's `cpuset` controller or v2's unified
+ * hierarchy), so that CPU always has room for what serves. Returns the CPUs it may use, or why it
+ * could not (a single CPU, or no writable cpuset controller: the process keeps every CPU).
+ */
+export function keepOffFirstCpu(pid: number, name: string, root = '/sys/fs/cgroup'): { cpus: string } | { skipped: string } {
+  try {
+    const v1 = path.join(root, 'cpuset');
+    const isV1 = fs.existsSync(path.join(v1, 'cpuset.cpus'));
+    const base = isV1 ? v1 : root;
+    const all = parseCpuList(fs.readFileSync(path.join(base, isV1 ? 'cpuset.effective_cpus' : 'cpuset.cpus.effective'), 'utf8'));
+    if (all.length < 2) return { skipped: 'a single CPU' };
+    const cpus = all.slice(1).join(',');
+    const group = path.join(base, name);
+    fs.mkdirSync(group, { recursive: true });
+    if (isV1) {
+      // cgroup v1 takes no task into a cpuset group before it has memory nodes.
+      fs.writeFileSync(path.join(group, 'cpuset.mems'), fs.readFileSync(path.join(v1, 'cpuset.effective_mems'), 'utf8').trim());
+    } else {
+      const controllers = fs.readFileSync(path.join(root, 'cgroup.subtree_control'), 'utf8');
+      if (!controllers.split(/\s+/).includes('cpuset')) fs.writeFileSync(path.join(root, 'cgroup.subtree_control'), '+cpuset');
+    }
+    fs.writeFileSync(path.join(group, 'cpuset.cpus'), cpus);
+    fs.writeFileSync(path.join(group, 'cgroup.procs'), String(pid));
+    return { cpus };
+  } catch (err) {
+    return { skipped: (err as Error).message };
+  }
+}

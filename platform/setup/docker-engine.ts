@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { createDocker } from '../docker.ts';
-import { moveToCpuGroup } from './cpu-group.ts';
+import { keepOffFirstCpu, moveToCpuGroup } from './cpu-group.ts';
 import { crunForEngine } from './crun.ts';
 import { installDockerEngine } from './engine-package.ts';
 import { findExecutable, isRoot, run, say, sleep, tail } from './proc.ts';
@@ -108,7 +108,11 @@ function removeStalePidFile(pidFile: string, comm: string): void {
  * requests. Left where the kernel puts it, each of those processes is a session of its own, and
  * with the kernel's autogroups every session weighs as much as all app containers together: nine
  * starts at once were ten such groups against the apps' one (niceness does not help there, it
- * only counts within a session). docs/BENCHMARKS.md "Zero-downtime deploys" has the numbers.
+ * only counts within a session). And it never runs on the first CPU (a cpuset group of the same
+ * name): the kernel does a container's set-up and teardown without yielding the CPU for tens of
+ * milliseconds at a time, so that CPU stays free of it for the processes serving requests (the
+ * containers it starts are not confined: they get every CPU). docs/BENCHMARKS.md "Zero-downtime
+ * deploys" has the numbers.
  */
 const ENGINE_CPU_SHARES = 256;
 const ENGINE_CPU_GROUP = 'paas-engine';
@@ -133,6 +137,8 @@ async function startDockerd(docker: Docker, dockerd: string, dataDir: string): P
   if (child.pid) {
     const placed = moveToCpuGroup(child.pid, ENGINE_CPU_GROUP, ENGINE_CPU_SHARES);
     if ('skipped' in placed) say(`       (the engine keeps the default CPU weight: ${placed.skipped})`);
+    const confined = keepOffFirstCpu(child.pid, ENGINE_CPU_GROUP);
+    if ('skipped' in confined) say(`       (the engine may use every CPU: ${confined.skipped})`);
   }
 
   let exited: string | null = null;
