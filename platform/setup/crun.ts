@@ -73,9 +73,9 @@ async function mountAsV1(controllers: string[], root = '/sys/fs/cgroup'): Promis
 
 async function build(): Promise<string> {
   say(`-----> Building crun ${CRUN.version} for the engine (once per machine, ~2 min: faster container starts than runc)`);
-  await run('apt-get', ['-q', 'install', '-y', '--no-install-recommends', ...BUILD_PACKAGES], {
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  await run('apt-get', ['-q', 'update'], { env });
+  await run('apt-get', ['-q', 'install', '-y', '--no-install-recommends', ...BUILD_PACKAGES], { env });
   const response = await fetch(CRUN.url);
   if (!response.ok) throw new Error(`${CRUN.url}: HTTP ${response.status}`);
   const tarball = Buffer.from(await response.arrayBuffer());
