@@ -79,7 +79,7 @@ interface OpResult {
   extra?: Record<string, number>;
   /** Requests of ≥ 0.9 s (one lost SYN costs 1 s) per second after the operation started: where the tail comes from. */
   slowBySecond: Record<number, number>;
-  /** The slowest 1% of the window: "seconds after the start:ms" (printed with BENCH_VERBOSE). */
+  /** The slowest 1% of the window: "seconds after the start:ms@dyno that answered" (printed with BENCH_VERBOSE). */
   slowest: string[];
   /** The operation's start, epoch ms: to line the slowest up with other timelines. */
   opStart: number;
@@ -133,7 +133,7 @@ function summarize(op: string, run: number, r: Awaited<ReturnType<typeof underLo
       .sort((a, b) => b.latency - a.latency)
       .slice(0, Math.ceil(lat.length / 100))
       .sort((a, b) => a.at - b.at)
-      .map((s) => `${((s.at - r.opStart) / 1000).toFixed(2)}:${Math.round(s.latency)}`),
+      .map((s) => `${((s.at - r.opStart) / 1000).toFixed(2)}:${Math.round(s.latency)}@${s.dyno ?? '?'}`),
   };
 }
 
@@ -324,7 +324,7 @@ async function main() {
         results.push(r);
         console.error(`run ${run} ${op} (load ${load1()}): ${(r.opMs / 1000).toFixed(2)} s, ${r.failed}/${r.requests} failed${r.failures.length ? ' ' + JSON.stringify(r.failures) : ''}, during p50 ${f1(r.p50)} p99 ${f1(r.p99)} max ${f1(r.max)} ms (steady p99 ${f1(steadyP99)})${r.extra ? ' ' + JSON.stringify(r.extra) : ''}`);
         if (Object.keys(r.slowBySecond).length) console.error(`    requests ≥ 0.9 s by second after the start (s:count, op took ${(r.opMs / 1000).toFixed(1)} s): ${Object.entries(r.slowBySecond).map(([k, v]) => `${k}:${v}`).join(' ')}`);
-        if (process.env.BENCH_VERBOSE) console.error(`    slowest 1% (s after the start at ${r.opStart} ms:ms): ${r.slowest.join(' ')}`);
+        if (process.env.BENCH_VERBOSE) console.error(`    slowest 1% (s after the start at ${r.opStart} ms:ms@dyno): ${r.slowest.join(' ')}`);
         for (const l of r.routerErrors.slice(0, 5)) console.error(`    ${l}`);
       }
     }
