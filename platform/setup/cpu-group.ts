@@ -15,12 +15,17 @@ export function moveToCpuGroup(pid: number, name: string, shares: number, root =
   try {
     const v1 = path.join(root, 'cpu');
     if (fs.existsSync(path.join(v1, 'cpu.shares'))) return place(path.join(v1, name), 'cpu.shares', String(shares), pid);
-    const controllers = fs.readFileSync(path.join(root, 'cgroup.subtree_control'), 'utf8');
-    if (!controllers.split(/\s+/).includes('cpu')) fs.writeFileSync(path.join(root, 'cgroup.subtree_control'), '+cpu');
+    enableForChildren(root, 'cpu');
     return place(path.join(root, name), 'cpu.weight', String(sharesToWeight(shares)), pid);
   } catch (err) {
     return { skipped: (err as Error).message };
   }
+}
+
+/** On cgroup v2, turns `controller` on for the root's children (a group of theirs has its files only then). */
+function enableForChildren(root: string, controller: string): void {
+  const controllers = fs.readFileSync(path.join(root, 'cgroup.subtree_control'), 'utf8');
+  if (!controllers.split(/\s+/).includes(controller)) fs.writeFileSync(path.join(root, 'cgroup.subtree_control'), `+${controller}`);
 }
 
 function place(group: string, file: string, value: string, pid: number): { group: string } {
@@ -57,16 +62,14 @@ export function keepOffFirstCpu(pid: number, name: string, root = '/sys/fs/cgrou
     if (all.length < 2) return { skipped: 'a single CPU' };
     const cpus = all.slice(1).join(',');
     const group = path.join(base, name);
-    fs.mkdirSync(group, { recursive: true });
     if (isV1) {
       // cgroup v1 takes no task into a cpuset group before it has memory nodes.
+      fs.mkdirSync(group, { recursive: true });
       fs.writeFileSync(path.join(group, 'cpuset.mems'), fs.readFileSync(path.join(v1, 'cpuset.effective_mems'), 'utf8').trim());
     } else {
-      const controllers = fs.readFileSync(path.join(root, 'cgroup.subtree_control'), 'utf8');
-      if (!controllers.split(/\s+/).includes('cpuset')) fs.writeFileSync(path.join(root, 'cgroup.subtree_control'), '+cpuset');
+      enableForChildren(root, 'cpuset');
     }
-    fs.writeFileSync(path.join(group, 'cpuset.cpus'), cpus);
-    fs.writeFileSync(path.join(group, 'cgroup.procs'), String(pid));
+    place(group, 'cpuset.cpus', cpus, pid);
     return { cpus };
   } catch (err) {
     return { skipped: (err as Error).message };

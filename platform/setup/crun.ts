@@ -103,9 +103,13 @@ async function build(): Promise<string> {
 /** The crun binary for the engine to run containers with (cgroups made ready for it), or undefined: stay on runc. */
 export async function crunForEngine(): Promise<string | undefined> {
   try {
-    const installed = [findExecutable('crun'), path.join(INSTALL_DIR, 'crun')].filter((p): p is string => !!p && fs.existsSync(p));
     let binary: string | undefined;
-    for (const candidate of installed) if (!binary && (await usable(candidate))) binary = candidate;
+    for (const candidate of [findExecutable('crun'), path.join(INSTALL_DIR, 'crun')]) {
+      if (candidate && (await usable(candidate))) {
+        binary = candidate;
+        break;
+      }
+    }
     binary ??= await build();
     await mountAsV1(v2ControllersInHybrid());
     return binary;
