@@ -11,11 +11,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const cliDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cacheDir = path.resolve(cliDir, '..', 'node_modules', '.cache', 'paas-cli');
 
-/** The CLI's TypeScript sources, in a stable order. */
+/** The CLI's TypeScript sources, in a stable order (not localeCompare's: loading ICU's collator costs ~8 ms). */
 function sources(dir) {
   return fs
     .readdirSync(dir, { withFileTypes: true })
-    .sort((a, b) => a.name.localeCompare(b.name))
+    .sort((a, b) => (a.name < b.name ? -1 : 1))
     .flatMap((entry) => {
       const file = path.join(dir, entry.name);
       if (entry.isDirectory()) return sources(file);

@@ -31,6 +31,14 @@ function uptime(since: string | null): string {
   return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
 }
 
+/** web.2 before web.10. (Not localeCompare: loading ICU's collator costs a command ~8 ms.) */
+export function byDyno(a: Pick<Dyno, 'dyno'>, b: Pick<Dyno, 'dyno'>): number {
+  const [typeA, numberA] = a.dyno.split('.');
+  const [typeB, numberB] = b.dyno.split('.');
+  if (typeA !== typeB) return typeA < typeB ? -1 : 1;
+  return Number(numberA) - Number(numberB) || (a.dyno < b.dyno ? -1 : 1);
+}
+
 function restartNote(d: Dyno): string {
   if (!d.restarts) return '';
   const wait = d.next_restart_at ? Math.max(0, Math.round((Date.parse(d.next_restart_at) - Date.now()) / 1000)) : 0;
@@ -73,7 +81,7 @@ export function register(program: Command) {
       if (opts.json) return printJson(dynos);
       if (dynos.length === 0) return console.log(`No dynos on ${app}`);
       const byType = new Map<string, Dyno[]>();
-      for (const d of dynos.sort((a, b) => a.dyno.localeCompare(b.dyno, 'en', { numeric: true }))) byType.set(d.type, [...(byType.get(d.type) ?? []), d]);
+      for (const d of dynos.sort(byDyno)) byType.set(d.type, [...(byType.get(d.type) ?? []), d]);
       for (const [type, list] of byType) {
         const size = list[0].memory_mb ? ` × ${list[0].memory_mb} MB` : '';
         heading(`${type} (${list.length}${size}): ${list[0].command ?? "(the image's CMD)"}`);

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { appOfSandbox, joining, sandboxPool } from './sandboxes.ts';
 
 interface FakeContainer {
@@ -112,6 +112,27 @@ describe('sandbox pool', () => {
     const taken = await pool.take('demo', 'paas-app-demo');
     expect(taken).toBeDefined();
     expect(Object.keys(engine.containers.get(taken!.id)!.networks)).toEqual(['paas-app-demo']);
+  });
+
+  it('refills 5 s after the last take, put off again by every sandbox removed meanwhile', async () => {
+    vi.useFakeTimers();
+    try {
+      const engine = fakeEngine();
+      const pool = sandboxPool(engine.docker, 'me', { size: 2, ensureNetwork: async (name) => name });
+      pool.fill();
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(engine.containers.size).toBe(2);
+      const taking = pool.take('demo', 'paas-app-demo');
+      await vi.advanceTimersByTimeAsync(4000);
+      await pool.remove((await taking)!.id); // its dyno stopped: a scale-down
+      expect(engine.containers.size).toBe(1);
+      await vi.advanceTimersByTimeAsync(3000); // 7 s after the take
+      expect(engine.containers.size).toBe(1);
+      await vi.advanceTimersByTimeAsync(3000); // 5 s after the removal
+      expect(engine.containers.size).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('makes no spare for a deploy while one is ready: the rest are made after its process starts', async () => {

@@ -70,7 +70,7 @@ export const isSandbox = (labels: Record<string, string> | undefined) => labels?
 const takenName = (app: string) => `paas-sandbox-${app}-${crypto.randomBytes(4).toString('hex')}`;
 export const appOfSandbox = (name: string | undefined) => /^\/?paas-sandbox-(.+)-[0-9a-f]{8}$/.exec(name ?? '')?.[1];
 
-/** After the last process start, the pool waits this long before it makes more: refills do not slow a scale-up down. */
+/** After the last process start or sandbox removal, the pool waits this long before it makes more: refills do not slow a scale-up down. */
 const REFILL_AFTER_MS = 5000;
 
 export interface PoolOptions {
@@ -174,7 +174,7 @@ export function sandboxPool(docker: Docker, owner: string, opts: PoolOptions) {
     }
   };
 
-  /** Tops the pool up REFILL_AFTER_MS from now (again), not while processes start or a deploy builds. */
+  /** Tops the pool up REFILL_AFTER_MS from now (again), not while processes start or stop or a deploy builds. */
   const refillLater = () => {
     clearTimeout(refillTimer);
     refillTimer = setTimeout(() => {
@@ -226,8 +226,15 @@ export function sandboxPool(docker: Docker, owner: string, opts: PoolOptions) {
       if (opts.size > 0) fill(Math.min(upTo, opts.size));
     },
 
-    /** Removes a sandbox whose dyno is gone. */
-    remove,
+    /**
+     * Removes a sandbox whose dyno is gone. A refill due is put off again: teardowns (a scale-down's,
+     * a deploy's old processes) and the namespaces a refill makes would otherwise stall the
+     * requests in flight together.
+     */
+    async remove(id: string): Promise<void> {
+      await remove(id);
+      if (refillTimer) refillLater();
+    },
 
     /**
      * At start-up, before this platform takes any: keeps the pool's running sandboxes that a previous
