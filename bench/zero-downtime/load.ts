@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Sample {
   at: number; // scheduled send time (epoch ms)
-  latency: number; // ms from scheduled time to the end of the response
+  latency: number; // ms from scheduled time to the end of the response (fractional: see now())
   status: number;
   error?: string;
   dyno?: string;
@@ -29,6 +29,12 @@ interface LoadOptions {
   /** A request not answered by then counts as failed. */
   timeoutMs: number;
 }
+
+/**
+ * Epoch ms with a fraction: a steady p99 of 2–3 ms (as on a KVM machine of 2026-11-26) in Date.now()'s
+ * whole milliseconds made "during ÷ steady" jump between 1.5, 2.0 and 2.5 by rounding alone.
+ */
+const now = () => performance.timeOrigin + performance.now();
 
 /** The generator: each request leaves at its scheduled time on a keep-alive agent; latency counts from that time. */
 class Generator {
@@ -46,18 +52,18 @@ class Generator {
   start() {
     this.running = true;
     const period = 1000 / this.opts.rate;
-    const t0 = Date.now();
+    const t0 = now();
     let k = 0;
     this.loop = (async () => {
       while (this.running) {
-        const now = Date.now();
-        while (t0 + k * period <= now) {
+        const due = now();
+        while (t0 + k * period <= due) {
           const p = this.one(t0 + k * period);
           this.inflight.add(p);
           void p.finally(() => this.inflight.delete(p));
           k++;
         }
-        await sleep(Math.max(0, t0 + k * period - Date.now()));
+        await sleep(Math.max(0, t0 + k * period - now()));
       }
     })();
   }
@@ -77,7 +83,7 @@ class Generator {
         if (settled) return;
         settled = true;
         const dyno = body && /on (web\.\d+)/.exec(body)?.[1];
-        this.samples.push({ at, latency: Date.now() - at, status, error: error ?? (status >= 200 && status < 300 ? undefined : body?.slice(0, 100).trim()), dyno: dyno || undefined });
+        this.samples.push({ at, latency: now() - at, status, error: error ?? (status >= 200 && status < 300 ? undefined : body?.slice(0, 100).trim()), dyno: dyno || undefined });
         resolve();
       };
       const req = http.get({ host: '127.0.0.1', port: this.opts.port, path: '/', headers: { host: this.opts.host }, agent: this.agent }, (res) => {
