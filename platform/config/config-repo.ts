@@ -9,8 +9,8 @@ export type ConfigVars = Record<string, string>;
 export function configRepo(db: Db, box: SecretBox) {
   return {
     all(appId: string): ConfigVars {
-      const rows = db.select().from(configVars).where(eq(configVars.appId, appId)).all();
-      return Object.fromEntries(rows.sort((a, b) => (a.key < b.key ? -1 : 1)).map((r) => [r.key, box.open(r.value)]));
+      const rows = db.select().from(configVars).where(eq(configVars.appId, appId)).orderBy(configVars.key).all();
+      return Object.fromEntries(rows.map((r) => [r.key, box.open(r.value)]));
     },
     set(appId: string, vars: ConfigVars): void {
       for (const [key, value] of Object.entries(vars)) {
