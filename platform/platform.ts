@@ -15,6 +15,7 @@ import { createDocker } from './docker.ts';
 import type { Teardown } from './apps/apps-service.ts';
 import type { Scheduler } from './runner/scheduler.ts';
 import { dockerScheduler } from './runner/docker-scheduler.ts';
+import { cpuSetsOf, ENGINE_CPU_GROUP } from './setup/cpu-group.ts';
 import { RouteTable } from './runner/route-table.ts';
 import { createRunner, type Runner } from './runner/runner.ts';
 import { createLogs, withLogLines, type Logs } from './logs/logs.ts';
@@ -63,7 +64,7 @@ export function createPlatform(settings: Settings, dbFile = path.join(settings.d
     adminToken,
     owner,
     events: eventsRepo(db),
-    scheduler: dockerScheduler(docker, owner, settings.sandboxPool),
+    scheduler: dockerScheduler(docker, owner, settings.sandboxPool, cpuSetsOf(ENGINE_CPU_GROUP)),
     routes: RouteTable.inDataDir(settings.dataDir, hostsOf, () => appsRepo(db).all().map((a) => a.name)),
     appSetups: [],
     teardowns: [],

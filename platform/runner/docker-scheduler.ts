@@ -4,6 +4,7 @@ import type { AttachedProcess, Instance, InstanceSpec, Scheduler } from './sched
 import { FrameSplitter, runToExit } from '../container-io.ts';
 import { PlatformError } from '../errors.ts';
 import { BACKGROUND_CPU_SHARES } from '../docker.ts';
+import type { CpuSets } from '../setup/cpu-group.ts';
 import { startSlot } from './start-slots.ts';
 import { addressOf, appOfSandbox, HARDENED, isSandbox, joining, sandboxPool, type NetworkPlacement, type Sandbox } from './sandboxes.ts';
 
@@ -32,8 +33,16 @@ function engineDown(err: unknown): boolean {
 /**
  * `owner` tells this platform's containers from another's on the same engine (say, a test run's);
  * `poolSize` is how many network sandboxes it keeps started ahead of need.
+ *
+ * `cpus`: when the engine is kept off some of the machine's CPUs (platform/setup/cpu-group.ts), every
+ * container is made on the engine's, so its set-up (the runtime's mounts and namespaces, done by
+ * the kernel without yielding the CPU for milliseconds at a time) and its process's boot leave the
+ * other CPUs to what serves requests; a process gets every CPU once it is up (`up()`: a web one
+ * healthy, before the router sends it anything), and goes back to the engine's before it is stopped,
+ * for its teardown. One-offs waited on interactively get every CPU once started; background ones
+ * (release phase, `run:detached`) and sandboxes keep the engine's.
  */
-export function dockerScheduler(docker: Docker, owner: string, poolSize: number): Scheduler {
+export function dockerScheduler(docker: Docker, owner: string, poolSize: number, cpus?: CpuSets): Scheduler {
   /**
    * Networks made once: concurrent starts (a scale to 10) share one lookup, and CheckDuplicate
    * keeps the engine from making a second network of the same name.
@@ -59,7 +68,9 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
   };
   /** Each app's own network: its containers reach each other, and no other app's. */
   const appNetwork = (app: string) => ensureNetwork(network(app), { 'paas.app': app, 'paas.owner': owner });
-  const sandboxes = sandboxPool(docker, owner, { size: poolSize, ensureNetwork });
+  const sandboxes = sandboxPool(docker, owner, { size: poolSize, ensureNetwork, cpus: cpus?.engine });
+  /** Moves a container to other CPUs; it runs on where it was if that fails (gone meanwhile, say). */
+  const moveTo = (id: string, set: string | undefined) => (set ? docker.getContainer(id).update({ CpusetCpus: set }).then(() => {}, () => {}) : Promise.resolve());
   let swept = false;
 
   /** `sandbox`: the network the dyno joined, if it joined one (gone: the dyno is cut off, as good as dead). */
@@ -77,6 +88,7 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
       exitCode: running ? undefined : info.State.ExitCode,
       ip: ip || undefined,
       startedAt: info.State.StartedAt,
+      confined: running && !!cpus && info.HostConfig.CpusetCpus === cpus.engine,
     };
   };
 
@@ -112,6 +124,7 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
         MemorySwap: spec.memoryMb * 1024 * 1024,
         PidsLimit: 512,
         ...(spec.background ? { CpuShares: BACKGROUND_CPU_SHARES } : {}),
+        ...(cpus ? { CpusetCpus: cpus.engine } : {}),
         LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
       },
     });
@@ -146,6 +159,7 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
       // 'next-exit': waiting on a container that has not started yet would return at once.
       exited = container.wait({ condition: 'next-exit' }).then((r: { StatusCode: number }) => r.StatusCode);
       await container.start();
+      void moveTo(container.id, cpus?.all);
       const started = container;
       return { stream, resize: (cols, rows) => started.resize({ w: cols, h: rows }).catch(() => {}), exited, remove };
     } catch (err) {
@@ -195,6 +209,10 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
       } finally {
         await container.remove({ force: true }).catch(() => {});
       }
+    },
+
+    up(id) {
+      return moveTo(id, cpus?.all);
     },
 
     async list(app) {
@@ -262,7 +280,9 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number)
 
     async stop(id, graceSeconds) {
       const container = docker.getContainer(id);
-      const sandbox = (await container.inspect().catch(() => undefined))?.Config.Labels?.['paas.sandbox'];
+      const info = await container.inspect().catch(() => undefined);
+      const sandbox = info?.Config.Labels?.['paas.sandbox'];
+      if (info?.State.Running && info.HostConfig.CpusetCpus !== cpus?.engine) await moveTo(id, cpus?.engine);
       await container.stop({ t: graceSeconds }).catch(() => {});
       await container.remove({ force: true }).catch(() => {});
       if (sandbox) await sandboxes.remove(sandbox);

@@ -115,11 +115,14 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
       if (failed.signal.aborted) return;
       const inst = await scheduler.start(spec);
       started.push(inst);
-      if (inst.type !== 'web') return;
+      if (inst.type !== 'web') return scheduler.up(inst.id);
       const result = inst.ip === undefined
         ? { up: false as const, reason: 'has no address on its network' }
         : await waitHealthy(inst.ip, APP_PORT, health, isGone(inst.id), failed.signal);
-      if (result.up) return onUp?.(inst);
+      if (result.up) {
+        await scheduler.up(inst.id);
+        return onUp?.(inst);
+      }
       if (failed.signal.aborted) return;
       const tail = (await scheduler.recentOutput(inst.id, 20).catch(() => '')).trim();
       throw new PlatformError(422, 'boot_failed', [
@@ -198,6 +201,8 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
     const now = Date.now();
     for (const k of keep) {
       if (k.startedAt && now - Date.parse(k.startedAt) > 10 * 60_000) crashes.forget(app.name, k.dyno);
+      // Started by a platform that was stopped before the process was up: it has been up since.
+      if (k.confined) await scheduler.up(k.id);
     }
     const due = specs.filter((s) => !keep.some((k) => k.dyno === s.dyno) && crashes.due(app.name, s.dyno, now));
     const started: Instance[] = [];

@@ -51,14 +51,26 @@ export const HARDENED = {
   RestartPolicy: { Name: 'no' },
 };
 
-/** A container that only holds a network namespace for others to join (`NetworkMode: container:ID`). */
-export const holderSpec = (name: string, labels: Record<string, string>, network?: string): Docker.ContainerCreateOptions => ({
+/**
+ * A container that only holds a network namespace for others to join (`NetworkMode: container:ID`),
+ * on `network` if given (else the engine's default), on `cpus` if given (its set-up and teardown).
+ */
+export const holderSpec = (name: string, labels: Record<string, string>, at: { network?: string; cpus?: string } = {}): Docker.ContainerCreateOptions => ({
   name,
   Image: STACK_IMAGE,
   Cmd: ['sleep', 'infinity'],
   User: '1000:1000',
   Labels: labels,
-  HostConfig: { ...HARDENED, ...(network ? { NetworkMode: network } : {}), ...inShimGroup(name), Memory: 16 * 1024 * 1024, MemorySwap: 16 * 1024 * 1024, PidsLimit: 8, LogConfig: { Type: 'none', Config: {} } },
+  HostConfig: {
+    ...HARDENED,
+    ...(at.network ? { NetworkMode: at.network } : {}),
+    ...(at.cpus ? { CpusetCpus: at.cpus } : {}),
+    ...inShimGroup(name),
+    Memory: 16 * 1024 * 1024,
+    MemorySwap: 16 * 1024 * 1024,
+    PidsLimit: 8,
+    LogConfig: { Type: 'none', Config: {} },
+  },
 });
 
 /** A container's own address on its network (a sandbox's, or a dyno's without one). */
@@ -78,6 +90,8 @@ export interface PoolOptions {
   size: number;
   /** Makes a network once (the scheduler's, shared with the apps' networks). */
   ensureNetwork: (name: string, labels: Record<string, string>) => Promise<string>;
+  /** The CPUs sandboxes run on (the engine's), if not every one. */
+  cpus?: string;
 }
 
 /**
@@ -106,7 +120,7 @@ export function sandboxPool(docker: Docker, owner: string, opts: PoolOptions) {
 
   const makeOne = async (): Promise<string> => {
     const net = await opts.ensureNetwork(poolNetwork, { 'paas.owner': owner, 'paas.role': 'pool' });
-    const container = await docker.createContainer(holderSpec(poolName(), { 'paas.owner': owner, 'paas.role': 'sandbox' }, net));
+    const container = await docker.createContainer(holderSpec(poolName(), { 'paas.owner': owner, 'paas.role': 'sandbox' }, { network: net, cpus: opts.cpus }));
     // Behind the starts already waiting for the engine: a spare is never more urgent than a dyno.
     await startSlot(() => container.start()).catch(async (err) => {
       await remove(container.id);

@@ -24,6 +24,8 @@ export interface Instance {
   exitCode: number | undefined;
   ip: string | undefined;
   startedAt: string | undefined;
+  /** Running on the CPUs it started on, not yet given every CPU by `up()`. */
+  confined: boolean;
 }
 
 /**
@@ -36,14 +38,19 @@ export interface Scheduler {
    * network sandboxes), so a deploy does not wait for it once its build is done.
    */
   prepare(app: string): void;
-  /** Throws PlatformError `engine_unavailable` when the engine itself is down (not the app's fault). */
+  /**
+   * Throws PlatformError `engine_unavailable` when the engine itself is down (not the app's fault).
+   * The process starts on the engine's CPUs, away from the ones serving requests, until `up()`.
+   */
   start(spec: InstanceSpec): Promise<Instance>;
+  /** The process is up (a web one healthy): from now on it may use every CPU. */
+  up(id: string): Promise<void>;
   list(app?: string): Promise<Instance[]>;
   /** One instance, or undefined once it is gone. */
   get(id: string): Promise<Instance | undefined>;
   /** Calls `onExit` whenever one of this platform's containers exits, for whatever reason. */
   watchExits(onExit: (app: string) => void): () => void;
-  /** SIGTERM, then SIGKILL after the grace period, then remove. */
+  /** SIGTERM, then SIGKILL after the grace period, then remove; its teardown on the engine's CPUs. */
   stop(id: string, graceSeconds: number): Promise<void>;
   /**
    * A release phase: runs to completion, streaming its output, killed after `timeoutMs`, removed

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { keepOffFirstCpu, moveToCpuGroup, parseCpuList, sharesToWeight } from './cpu-group.ts';
+import { cpuSetsOf, keepOffFirstCpu, moveToCpuGroup, parseCpuList, sharesToWeight } from './cpu-group.ts';
 import { useFakeCgroupRoots } from './fake-cgroup-root.ts';
 
 const fakeRoot = useFakeCgroupRoots();
@@ -67,5 +67,22 @@ describe('keepOffFirstCpu', () => {
     expect(keepOffFirstCpu(4242, 'paas-engine', single)).toEqual({ skipped: 'a single CPU' });
     expect(fs.existsSync(path.join(single, 'cpuset/paas-engine'))).toBe(false);
     expect(keepOffFirstCpu(4242, 'paas-engine', fakeRoot({}))).toMatchObject({ skipped: expect.stringMatching(/ENOENT/) });
+  });
+});
+
+describe('cpuSetsOf', () => {
+  it('reads back the CPUs keepOffFirstCpu gave the group, with all of the machine’s (cgroup v1 and v2)', () => {
+    const v1 = fakeRoot({ 'cpuset/cpuset.cpus': '0-3', 'cpuset/cpuset.effective_cpus': '0-3\n', 'cpuset/cpuset.effective_mems': '0\n' });
+    keepOffFirstCpu(4242, 'paas-engine', v1);
+    expect(cpuSetsOf('paas-engine', v1)).toEqual({ engine: '1,2,3', all: '0-3' });
+    const v2 = fakeRoot({ 'cgroup.subtree_control': '', 'cpuset.cpus.effective': '0-1\n' });
+    keepOffFirstCpu(4242, 'paas-engine', v2);
+    expect(cpuSetsOf('paas-engine', v2)).toEqual({ engine: '1', all: '0-1' });
+  });
+
+  it('is undefined without the group, or when the group has every CPU', () => {
+    expect(cpuSetsOf('paas-engine', fakeRoot({ 'cpuset/cpuset.cpus': '0-1', 'cpuset/cpuset.effective_cpus': '0-1\n' }))).toBeUndefined();
+    expect(cpuSetsOf('paas-engine', fakeRoot({ 'cpuset/cpuset.cpus': '0-1', 'cpuset/cpuset.effective_cpus': '0-1\n', 'cpuset/paas-engine/cpuset.cpus': '0-1\n' }))).toBeUndefined();
+    expect(cpuSetsOf('paas-engine', fakeRoot({}))).toBeUndefined();
   });
 });

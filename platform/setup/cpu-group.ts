@@ -47,6 +47,13 @@ export function parseCpuList(list: string): number[] {
     });
 }
 
+/** Where cpuset groups live: cgroup v1's `cpuset` hierarchy or v2's unified one, with the file that lists the CPUs a group has. */
+function cpusetHierarchy(root: string): { base: string; isV1: boolean; effective: string } {
+  const v1 = path.join(root, 'cpuset');
+  const isV1 = fs.existsSync(path.join(v1, 'cpuset.cpus'));
+  return { base: isV1 ? v1 : root, isV1, effective: isV1 ? 'cpuset.effective_cpus' : 'cpuset.cpus.effective' };
+}
+
 /**
  * Keeps a process (and every process it starts later) off the first of the machine's CPUs, in a
  * cpuset group `name` directly under the root (cgroup v1's `cpuset` controller or v2's unified
@@ -55,17 +62,15 @@ export function parseCpuList(list: string): number[] {
  */
 export function keepOffFirstCpu(pid: number, name: string, root = '/sys/fs/cgroup'): { cpus: string } | { skipped: string } {
   try {
-    const v1 = path.join(root, 'cpuset');
-    const isV1 = fs.existsSync(path.join(v1, 'cpuset.cpus'));
-    const base = isV1 ? v1 : root;
-    const all = parseCpuList(fs.readFileSync(path.join(base, isV1 ? 'cpuset.effective_cpus' : 'cpuset.cpus.effective'), 'utf8'));
+    const { base, isV1, effective } = cpusetHierarchy(root);
+    const all = parseCpuList(fs.readFileSync(path.join(base, effective), 'utf8'));
     if (all.length < 2) return { skipped: 'a single CPU' };
     const cpus = all.slice(1).join(',');
     const group = path.join(base, name);
     if (isV1) {
       // cgroup v1 takes no task into a cpuset group before it has memory nodes.
       fs.mkdirSync(group, { recursive: true });
-      fs.writeFileSync(path.join(group, 'cpuset.mems'), fs.readFileSync(path.join(v1, 'cpuset.effective_mems'), 'utf8').trim());
+      fs.writeFileSync(path.join(group, 'cpuset.mems'), fs.readFileSync(path.join(base, 'cpuset.effective_mems'), 'utf8').trim());
     } else {
       enableForChildren(root, 'cpuset');
     }
@@ -73,5 +78,30 @@ export function keepOffFirstCpu(pid: number, name: string, root = '/sys/fs/cgrou
     return { cpus };
   } catch (err) {
     return { skipped: (err as Error).message };
+  }
+}
+
+/** The cpuset (and CPU-weight) group the set-up starts the engine in. */
+export const ENGINE_CPU_GROUP = 'paas-engine';
+
+/** The engine's CPUs (as keepOffFirstCpu left them) and all of the machine's, in the kernel's list format. */
+export interface CpuSets {
+  engine: string;
+  all: string;
+}
+
+/**
+ * The CPUs the cpuset group `name` keeps its processes on, with all of the machine's: undefined
+ * when there is no such group (a single CPU, no cpuset controller, an engine this set-up did not
+ * start) or it has every CPU.
+ */
+export function cpuSetsOf(name: string, root = '/sys/fs/cgroup'): CpuSets | undefined {
+  try {
+    const { base, effective } = cpusetHierarchy(root);
+    const engine = fs.readFileSync(path.join(base, name, 'cpuset.cpus'), 'utf8').trim();
+    const all = fs.readFileSync(path.join(base, effective), 'utf8').trim();
+    return engine && parseCpuList(engine).length < parseCpuList(all).length ? { engine, all } : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { createDocker } from '../docker.ts';
-import { keepOffFirstCpu, moveToCpuGroup } from './cpu-group.ts';
+import { ENGINE_CPU_GROUP, keepOffFirstCpu, moveToCpuGroup } from './cpu-group.ts';
 import { crunForEngine } from './crun.ts';
 import { installDockerEngine } from './engine-package.ts';
 import { findExecutable, isRoot, run, say, sleep, tail } from './proc.ts';
@@ -110,12 +110,11 @@ function removeStalePidFile(pidFile: string, comm: string): void {
  * starts at once were ten such groups against the apps' one (niceness does not help there, it
  * only counts within a session). And it never runs on the first CPU (a cpuset group of the same
  * name): the kernel does a container's set-up and teardown without yielding the CPU for tens of
- * milliseconds at a time, so that CPU stays free of it for the processes serving requests (the
- * containers it starts are not confined: they get every CPU). docs/BENCHMARKS.md "Zero-downtime
- * deploys" has the numbers.
+ * milliseconds at a time, so that CPU stays free of it for the processes serving requests. The
+ * scheduler starts and stops app containers on the engine's CPUs too, and gives a process every
+ * CPU once it is up (docker-scheduler.ts). docs/BENCHMARKS.md "Zero-downtime deploys" has the numbers.
  */
 const ENGINE_CPU_SHARES = 256;
-const ENGINE_CPU_GROUP = 'paas-engine';
 
 async function startDockerd(docker: Docker, dockerd: string, dataDir: string): Promise<void> {
   const crun = await crunForEngine();

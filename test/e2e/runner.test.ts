@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paas, startPlatform, waitFor, type RunningPlatform } from '../helpers/platform-process.ts';
 import { addRemote, commitAll, fixtureRepo, push, routerGet } from '../helpers/git-app.ts';
+import { cpuSetsOf, ENGINE_CPU_GROUP } from '../../platform/setup/cpu-group.ts';
 
 const APP = 'run-env';
 
@@ -156,6 +158,18 @@ describe('runner', () => {
       expect(held.Name).toMatch(new RegExp(`^/paas-sandbox-${APP}-[0-9a-f]{8}$`));
     }
     expect(sandboxed).toBeGreaterThan(0);
+  });
+
+  it('starts a process on the engine’s CPUs and gives it every CPU once up; its sandbox keeps the engine’s', async () => {
+    const cpus = cpuSetsOf(ENGINE_CPU_GROUP);
+    // The set-up keeps the engine off the first CPU wherever there are two or more.
+    if (os.availableParallelism() > 1) expect(cpus).toBeDefined();
+    // The restart's old process is gone after its drain: the one left is the new one.
+    await waitFor(async () => (containers().length === 1 ? true : undefined), 30_000, () => platform.output());
+    const info = JSON.parse(docker('inspect', containers()[0]))[0];
+    expect(info.HostConfig.CpusetCpus).toBe(cpus?.all ?? '');
+    const sandbox = JSON.parse(docker('inspect', info.Config.Labels['paas.sandbox']))[0];
+    expect(sandbox.HostConfig.CpusetCpus).toBe(cpus?.engine ?? '');
   });
 
   it('replaces a web process whose network sandbox was killed', async () => {
