@@ -271,6 +271,24 @@ describe('runner', () => {
     execFileSync('git', ['reset', '-q', '--hard', 'HEAD~1'], { cwd: dir });
   });
 
+  it('gives every CPU to a process it adopts before that process was up', async () => {
+    const cpus = cpuSetsOf(ENGINE_CPU_GROUP);
+    expect((await cli('config:set', 'BOOT_DELAY=6')).code).toBe(0);
+    const scaling = cli('ps:scale', 'web=2');
+    const dyno = (d: string) => docker('ps', '-q', '--filter', `label=paas.owner=${platform.owner}`, '--filter', `label=paas.dyno=${d}`);
+    const web2 = await waitFor(async () => dyno('web.2') || undefined, 30_000, () => platform.output());
+    const cpusOf = (id: string) => JSON.parse(docker('inspect', id))[0].HostConfig.CpusetCpus;
+    // Booting (six seconds before it binds $PORT): still on the engine's CPUs when the platform dies.
+    expect(cpusOf(web2)).toBe(cpus?.engine ?? '');
+    await platform.kill();
+    await scaling;
+    platform = await startPlatform({ dataDir: platform.dataDir, env: { PAAS_BOOT_TIMEOUT: '8', PAAS_STOP_GRACE: '3' } });
+    await waitFor(async () => (cpusOf(web2) === (cpus?.all ?? '') ? true : undefined), 30_000, () => platform.output());
+    expect(dyno('web.2')).toBe(web2);
+    expect((await cli('ps:scale', 'web=1')).code).toBe(0);
+    expect((await cli('config:unset', 'BOOT_DELAY')).code).toBe(0);
+  });
+
   it('adopts running containers after the platform is killed, without duplicates', async () => {
     const before = containers().sort();
     await platform.kill();
