@@ -22,9 +22,12 @@ export class RouteTable {
     private readonly hostsOf: (app: string) => string[],
     private readonly apps: () => string[],
   ) {
-    // Carry on from the table the router already serves, so versions keep increasing across restarts.
+    // Carry on from the table the router already serves: versions keep increasing across restarts,
+    // and what it sends requests to is known (a process adopted without being in it was never proven up).
     try {
-      this.version = Number(JSON.parse(fs.readFileSync(file, 'utf8')).version) || 0;
+      const served = JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: unknown; apps?: Record<string, { backends?: Backend[] }> };
+      this.version = Number(served.version) || 0;
+      for (const [app, { backends }] of Object.entries(served.apps ?? {})) if (Array.isArray(backends)) this.backends.set(app, backends);
     } catch {
       this.version = 0;
     }

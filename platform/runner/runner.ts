@@ -198,10 +198,22 @@ export function createRunner(p: Platform, opts: RunnerOptions) {
       await scheduler.stop(d.id, 0).finally(() => stopping.delete(d.id));
     }
 
+    // A web process the router does not serve was adopted while it booted (the platform stopped
+    // before it was healthy): it is routed once healthy, as a new one is, or replaced.
+    const routed = new Set(routes.get(app.name).map((b) => b.host));
+    const unproven = keep.filter((k) => k.type === 'web' && k.ip && !routed.has(k.ip));
+    await Promise.all(unproven.map(async (k) => {
+      const result = await waitHealthy(k.ip!, APP_PORT, healthOf(r!), isGone(k.id));
+      if (result.up) return;
+      keep.splice(keep.indexOf(k), 1);
+      strays.push(k);
+      p.events.record(app.name, 'dyno.crashed', 'platform', `${k.dyno} ${result.reason}; restarting`);
+    }));
+
     const now = Date.now();
     for (const k of keep) {
       if (k.startedAt && now - Date.parse(k.startedAt) > 10 * 60_000) crashes.forget(app.name, k.dyno);
-      // Started by a platform that was stopped before the process was up: it has been up since.
+      // Started by a platform that was stopped before the process was up: it is up now.
       if (k.confined) await scheduler.up(k.id);
     }
     const due = specs.filter((s) => !keep.some((k) => k.dyno === s.dyno) && crashes.due(app.name, s.dyno, now));

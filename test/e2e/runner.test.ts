@@ -271,7 +271,7 @@ describe('runner', () => {
     execFileSync('git', ['reset', '-q', '--hard', 'HEAD~1'], { cwd: dir });
   });
 
-  it('gives every CPU to a process it adopts before that process was up', async () => {
+  it('adopts a web process that was still booting: routed once it listens, then given every CPU', async () => {
     const cpus = cpuSetsOf(ENGINE_CPU_GROUP);
     expect((await cli('config:set', 'BOOT_DELAY=6')).code).toBe(0);
     const scaling = cli('ps:scale', 'web=2');
@@ -283,6 +283,16 @@ describe('runner', () => {
     await platform.kill();
     await scaling;
     platform = await startPlatform({ dataDir: platform.dataDir, env: { PAAS_BOOT_TIMEOUT: '8', PAAS_STOP_GRACE: '3' } });
+    // The router is not sent to it before it listens (read in that order: routed, then not yet listening, is too early).
+    const routedDynos = () => JSON.parse(fs.readFileSync(path.join(platform.dataDir, 'routes.json'), 'utf8')).apps[APP].backends.map((b: { dyno: string }) => b.dyno);
+    const listening = () => execFileSync('docker', ['logs', web2], { encoding: 'utf8' }).includes('listening');
+    let routedEarly = false;
+    await waitFor(async () => {
+      const routed = routedDynos().includes('web.2');
+      if (routed && !listening()) routedEarly = true;
+      return routed ? true : undefined;
+    }, 30_000, () => platform.output());
+    expect(routedEarly).toBe(false);
     await waitFor(async () => (cpusOf(web2) === (cpus?.all ?? '') ? true : undefined), 30_000, () => platform.output());
     expect(dyno('web.2')).toBe(web2);
     expect((await cli('ps:scale', 'web=1')).code).toBe(0);
