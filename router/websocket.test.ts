@@ -53,6 +53,14 @@ const opened = (ws: WebSocket) =>
     ws.once('unexpected-response', (_req, res) => reject(new Error(`status ${res.statusCode}`)));
     ws.once('error', reject);
   });
+/** One websocket app (`a`) behind a router, and a client socket opened to it through the router. */
+async function openedThroughRouter() {
+  const b = await wsBackend('a');
+  const r = await router(table({ demo: { hosts: ['demo.localhost'], backends: [{ dyno: 'web.1', port: b.port }] } }));
+  const ws = connect(r.port);
+  await opened(ws);
+  return { b, r, ws };
+}
 const nextMessage = (ws: WebSocket) => new Promise<string>((resolve) => ws.once('message', (d) => resolve(d.toString())));
 const closed = (ws: WebSocket) => new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
 const rejectedWith = (ws: WebSocket) =>
@@ -67,10 +75,7 @@ const rejectedWith = (ws: WebSocket) =>
 describe('router', () => {
   describe('websockets through the router', () => {
     it('echoes messages both ways, text and binary, with forwarded headers', async () => {
-      const b = await wsBackend('a');
-      const r = await router(table({ demo: { hosts: ['demo.localhost'], backends: [{ dyno: 'web.1', port: b.port }] } }));
-      const ws = connect(r.port);
-      await opened(ws);
+      const { b, r, ws } = await openedThroughRouter();
       ws.send('hello');
       expect(await nextMessage(ws)).toBe('a:hello');
       const bin = Buffer.from([0, 1, 2, 255]);
@@ -86,10 +91,7 @@ describe('router', () => {
     });
 
     it('closes cleanly when the client closes', async () => {
-      const b = await wsBackend('a');
-      const r = await router(table({ demo: { hosts: ['demo.localhost'], backends: [{ dyno: 'web.1', port: b.port }] } }));
-      const ws = connect(r.port);
-      await opened(ws);
+      const { b, ws } = await openedThroughRouter();
       const done = closed(ws);
       ws.close(1000, 'bye');
       expect(await done).toEqual({ code: 1000, reason: 'bye' });
@@ -98,10 +100,7 @@ describe('router', () => {
     });
 
     it('closes cleanly when the app closes', async () => {
-      const b = await wsBackend('a');
-      const r = await router(table({ demo: { hosts: ['demo.localhost'], backends: [{ dyno: 'web.1', port: b.port }] } }));
-      const ws = connect(r.port);
-      await opened(ws);
+      const { b, ws } = await openedThroughRouter();
       await waitFor(() => b.sockets.length === 1);
       const done = closed(ws);
       b.sockets[0].close(1001, 'going away');
@@ -109,10 +108,7 @@ describe('router', () => {
     });
 
     it('tears the backend side down when the client vanishes without a close frame', async () => {
-      const b = await wsBackend('a');
-      const r = await router(table({ demo: { hosts: ['demo.localhost'], backends: [{ dyno: 'web.1', port: b.port }] } }));
-      const ws = connect(r.port);
-      await opened(ws);
+      const { b, ws } = await openedThroughRouter();
       await waitFor(() => b.sockets.length === 1);
       ws.terminate();
       await waitFor(() => b.closes.length === 1, 5_000, 'backend close');
@@ -120,10 +116,7 @@ describe('router', () => {
     });
 
     it('tears the client side down when the app process dies', async () => {
-      const b = await wsBackend('a');
-      const r = await router(table({ demo: { hosts: ['demo.localhost'], backends: [{ dyno: 'web.1', port: b.port }] } }));
-      const ws = connect(r.port);
-      await opened(ws);
+      const { b, ws } = await openedThroughRouter();
       await waitFor(() => b.sockets.length === 1);
       const done = closed(ws);
       b.sockets[0].terminate();
