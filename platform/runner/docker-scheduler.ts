@@ -282,7 +282,7 @@ export function dockerScheduler(docker: Docker, owner: string, poolSize: number,
       const container = docker.getContainer(id);
       const info = await container.inspect().catch(() => undefined);
       const sandbox = info?.Config.Labels?.['paas.sandbox'];
-      if (info?.State.Running && info.HostConfig.CpusetCpus !== cpus?.engine) await moveTo(id, cpus?.engine);
+      if (cpus && info?.State.Running && info.HostConfig.CpusetCpus !== cpus.engine) await moveTo(id, cpus.engine);
       await container.stop({ t: graceSeconds }).catch(() => {});
       await container.remove({ force: true }).catch(() => {});
       if (sandbox) await sandboxes.remove(sandbox);
